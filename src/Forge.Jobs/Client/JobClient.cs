@@ -1,0 +1,81 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Forge.Jobs.Serialization;
+using Forge.Jobs.Storage;
+
+namespace Forge.Jobs.Client;
+
+internal sealed class JobClient(IJobStore store, JobTypeRegistry registry) : IJobClient
+{
+    public const int MaxListLimit = 1000;
+
+    public async Task<JobId> EnqueueAsync<TJob>(TJob job, JobOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var inserted = await store.InsertManyAsync([NewJobs.Create(job, options, registry)], cancellationToken).ConfigureAwait(false);
+        return inserted[0].Id;
+    }
+
+    public async Task<IReadOnlyList<JobId>> EnqueueManyAsync<TJob>(IEnumerable<TJob> jobs, JobOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        if (options?.IdempotencyKey is not null)
+        {
+            throw new ArgumentException("EnqueueManyAsync applies one JobOptions to every job, so an IdempotencyKey would make them one job. Enqueue jobs with keys one by one with EnqueueAsync.", nameof(options));
+        }
+
+        var rows = jobs.Select(job => NewJobs.Create(job, options, registry)).ToList();
+        if (rows.Count == 0)
+        {
+            return [];
+        }
+
+        var inserted = await store.InsertManyAsync(rows, cancellationToken).ConfigureAwait(false);
+        var ids = new JobId[inserted.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = inserted[i].Id;
+        }
+
+        return ids;
+    }
+
+    public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default) =>
+        store.GetAsync(id, cancellationToken);
+
+    public Task<IReadOnlyList<JobInfo>> ListJobsAsync(JobQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit is < 1 or > MaxListLimit)
+        {
+            throw new ArgumentException($"JobQuery.Limit is {query.Limit}; use 1 to {MaxListLimit} and page with JobQuery.Before.", nameof(query));
+        }
+
+        return store.ListAsync(query, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(JobId id, CancellationToken cancellationToken = default) =>
+        store.GetAttemptsAsync(id, cancellationToken);
+
+    public async Task<TResult?> GetResultAsync<TResult>(JobId id, CancellationToken cancellationToken = default)
+    {
+        var job = await store.GetAsync(id, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"No job has id {id}.");
+        if (job.State != JobState.Succeeded)
+        {
+            throw new InvalidOperationException($"Job {id} is {job.State.ToName()}; only a succeeded job has a result.");
+        }
+
+        if (job.Result is null)
+        {
+            throw new InvalidOperationException($"Job {id} succeeded without a result: the handler of '{job.Type}' implements IJobHandler<T>, not IJobHandler<T, TResult>.");
+        }
+
+        return JsonSerializer.Deserialize(job.Result, (JsonTypeInfo<TResult>)registry.Serializer.GetTypeInfo(typeof(TResult)));
+    }
+
+    public Task<CancelResult> CancelAsync(JobId id, CancellationToken cancellationToken = default) =>
+        store.CancelAsync(id, cancellationToken);
+
+    public Task<bool> RetryAsync(JobId id, CancellationToken cancellationToken = default) =>
+        store.RetryAsync(id, cancellationToken);
+}

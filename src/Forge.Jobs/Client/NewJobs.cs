@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Forge.Jobs.Serialization;
+using Forge.Jobs.Storage;
+
+namespace Forge.Jobs.Client;
+
+/// <summary>Checks a job's options and resolves them, with its type's defaults, into the row to insert.
+/// Every rejection is an <see cref="ArgumentException"/> that names the option and what to change.</summary>
+internal static class NewJobs
+{
+    public static NewJob Create<TJob>(TJob job, JobOptions? options, JobTypeRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var type = JobTypeNames.For<TJob>();
+        if (!JobTypeNames.IsValid(type))
+        {
+            throw new ArgumentException(JobTypeNames.Describe(type), nameof(job));
+        }
+
+        var defaults = registry.OptionsFor(typeof(TJob));
+        var payload = JsonSerializer.Serialize(job, (JsonTypeInfo<TJob>)registry.Serializer.GetTypeInfo(typeof(TJob)));
+        if (options is null)
+        {
+            return new NewJob(type, defaults.Queue, payload, JobPriority.Normal, defaults.MaxRetries, defaults.Timeout, null, TimeSpan.Zero, null, [], null);
+        }
+
+        Validate(options);
+        return new NewJob(
+            type,
+            options.Queue ?? defaults.Queue,
+            payload,
+            options.Priority,
+            options.MaxRetries ?? defaults.MaxRetries,
+            options.Timeout ?? defaults.Timeout,
+            options.RunAt,
+            options.Delay ?? TimeSpan.Zero,
+            options.IdempotencyKey,
+            options.Tags is { Count: > 0 } tags ? [.. tags] : [],
+            options.Backoff);
+    }
+
+    private static void Validate(JobOptions options)
+    {
+        if (options.Queue is not null && !QueueNames.IsValid(options.Queue))
+        {
+            throw Invalid($"JobOptions.Queue: {QueueNames.Describe(options.Queue)}");
+        }
+
+        if (options.Priority is < JobPriority.Min or > JobPriority.Critical)
+        {
+            throw Invalid(string.Create(CultureInfo.InvariantCulture, $"JobOptions.Priority is {options.Priority}; use 0 (lowest) to 9 (highest), for example JobPriority.High."));
+        }
+
+        if (options.Delay is { } delay && delay < TimeSpan.Zero)
+        {
+            throw Invalid($"JobOptions.Delay is {delay}; use zero or a positive delay.");
+        }
+
+        if (options.Delay is not null && options.RunAt is not null)
+        {
+            throw Invalid("JobOptions sets both Delay and RunAt; set one of them.");
+        }
+
+        if (options.MaxRetries is < 0)
+        {
+            throw Invalid(string.Create(CultureInfo.InvariantCulture, $"JobOptions.MaxRetries is {options.MaxRetries}; use 0 (no retries) or more."));
+        }
+
+        if (options.Timeout is { } timeout && timeout <= TimeSpan.Zero)
+        {
+            throw Invalid($"JobOptions.Timeout is {timeout}; use a positive time.");
+        }
+
+        if (options.IdempotencyKey is { } key && (key.Length == 0 || key.Length > JobDefaults.MaxIdempotencyKeyLength))
+        {
+            throw Invalid(string.Create(CultureInfo.InvariantCulture, $"JobOptions.IdempotencyKey is {key.Length} characters long; use 1 to {JobDefaults.MaxIdempotencyKeyLength}."));
+        }
+
+        if (options.Tags is { } tags)
+        {
+            if (tags.Count > JobDefaults.MaxTags)
+            {
+                throw Invalid(string.Create(CultureInfo.InvariantCulture, $"JobOptions.Tags has {tags.Count} tags; use at most {JobDefaults.MaxTags}."));
+            }
+
+            foreach (var tag in tags)
+            {
+                if (string.IsNullOrEmpty(tag) || tag.Length > JobDefaults.MaxTagLength)
+                {
+                    throw Invalid(string.Create(CultureInfo.InvariantCulture, $"JobOptions.Tags contains '{tag}'; each tag must be 1 to {JobDefaults.MaxTagLength} characters."));
+                }
+            }
+        }
+
+        if (options.Backoff?.Validate("JobOptions.Backoff") is { } backoffError)
+        {
+            throw Invalid(backoffError);
+        }
+    }
+
+    private static ArgumentException Invalid(string message, string parameter = "options") => new(message, parameter);
+}

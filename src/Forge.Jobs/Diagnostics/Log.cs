@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Logging;
+
+namespace Forge.Jobs.Diagnostics;
+
+/// <summary>Every log event of the engine, with stable event ids (listed in docs/observability.md).
+/// Nothing is logged per job at Information or above unless the job fails or is cancelled.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Forge.Jobs node {NodeId} started; queues: {Queues}")]
+    public static partial void NodeStarted(ILogger logger, string nodeId, string queues);
+
+    [LoggerMessage(2, LogLevel.Information, "Forge.Jobs node {NodeId} stopped")]
+    public static partial void NodeStopped(ILogger logger, string nodeId);
+
+    [LoggerMessage(3, LogLevel.Warning, "Forge.Jobs is using the in-memory store: jobs are lost when the process exits. Call UsePostgres for durable jobs")]
+    public static partial void InMemoryStore(ILogger logger);
+
+    [LoggerMessage(4, LogLevel.Information, "Forge.Jobs node {NodeId} is draining: it claims no new jobs and finishes the ones it holds")]
+    public static partial void Draining(ILogger logger, string nodeId);
+
+    [LoggerMessage(10, LogLevel.Debug, "Job {JobId} succeeded")]
+    public static partial void JobSucceeded(ILogger logger, JobId jobId);
+
+    [LoggerMessage(11, LogLevel.Warning, "Job {JobId} failed attempt {Attempt}; retrying in {Delay}")]
+    public static partial void JobRetrying(ILogger logger, Exception exception, JobId jobId, int attempt, TimeSpan delay);
+
+    [LoggerMessage(12, LogLevel.Error, "Job {JobId} failed attempt {Attempt}, its last; the job is dead")]
+    public static partial void JobDead(ILogger logger, Exception exception, JobId jobId, int attempt);
+
+    [LoggerMessage(13, LogLevel.Information, "Job {JobId} was cancelled while it ran")]
+    public static partial void JobCancelled(ILogger logger, JobId jobId);
+
+    [LoggerMessage(14, LogLevel.Warning, "Job {JobId} attempt {Attempt}: its outcome was not stored because the lease was lost (the job was rescued or finished elsewhere)")]
+    public static partial void LeaseLost(ILogger logger, JobId jobId, int attempt);
+
+    [LoggerMessage(15, LogLevel.Warning, "Job {JobId} attempt {Attempt}: the handler did not stop when its token fired; it is abandoned and its slot freed")]
+    public static partial void HandlerAbandoned(ILogger logger, JobId jobId, int attempt);
+
+    [LoggerMessage(16, LogLevel.Warning, "Job {JobId} attempt {Attempt} was interrupted by shutdown and handed back to its queue")]
+    public static partial void JobReleased(ILogger logger, JobId jobId, int attempt);
+
+    [LoggerMessage(17, LogLevel.Warning, "Job {JobId} attempt {Attempt} finished after its node stopped storing outcomes; the rescuer will retry it once its lease expires")]
+    public static partial void OutcomeAfterShutdown(ILogger logger, JobId jobId, int attempt);
+
+    [LoggerMessage(20, LogLevel.Error, "Claiming jobs failed; retrying in {Delay}")]
+    public static partial void ClaimFailed(ILogger logger, Exception exception, TimeSpan delay);
+
+    [LoggerMessage(21, LogLevel.Error, "Storing {Count} job outcomes failed; retrying in {Delay}")]
+    public static partial void CompleteFailed(ILogger logger, Exception exception, int count, TimeSpan delay);
+
+    [LoggerMessage(22, LogLevel.Error, "Gave up storing {Count} job outcomes before their leases lapse; the rescuer will retry those jobs")]
+    public static partial void CompletionsDropped(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(23, LogLevel.Warning, "Extending the leases of {Count} running jobs failed")]
+    public static partial void LeaseRenewalFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(24, LogLevel.Error, "Rescuing jobs with expired leases failed")]
+    public static partial void RescueFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(25, LogLevel.Warning, "Rescued {Count} jobs whose node stopped renewing their lease")]
+    public static partial void JobsRescued(ILogger logger, int count);
+
+    [LoggerMessage(30, LogLevel.Warning, "Shutdown timeout of {Timeout} passed with {Count} jobs running; cancelling them and handing them back to their queues")]
+    public static partial void ShutdownCancelling(ILogger logger, TimeSpan timeout, int count);
+}

@@ -1,0 +1,80 @@
+using Forge.Jobs.Serialization;
+using Forge.Jobs.Storage;
+using Forge.Jobs.Storage.InMemory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Forge.Jobs;
+
+/// <summary>Configures Forge.Jobs inside <c>AddForgeJobs</c>: the store, the queues this node serves, and the
+/// handlers it runs. Everything is validated when the host starts.</summary>
+public sealed class ForgeJobsBuilder
+{
+    internal ForgeJobsBuilder(IServiceCollection services) => Services = services;
+
+    /// <summary>The host's services, for registering what handlers depend on.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>Sets node-wide options such as lease timing, shutdown timeout, backoff and JSON serialization.</summary>
+    public ForgeJobsBuilder Configure(Action<ForgeJobsOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.Configure(configure);
+        return this;
+    }
+
+    /// <summary>Keeps jobs in process memory: for development, samples and tests. Jobs are lost when the process
+    /// exits, and processes do not share them. This is the store when none is named.</summary>
+    public ForgeJobsBuilder UseInMemory()
+    {
+        Services.Replace(ServiceDescriptor.Singleton<IJobStore>(static sp => new InMemoryJobStore(sp.GetRequiredService<TimeProvider>())));
+        return this;
+    }
+
+    /// <summary>Declares a queue that this node serves, or configures it further. The queue <c>"default"</c> is
+    /// always declared.</summary>
+    /// <param name="name">Lower-case letters and digits, words joined by <c>_</c> or <c>-</c>, at most 64 characters.</param>
+    /// <param name="configure">Sets the queue's concurrency and backoff.</param>
+    public ForgeJobsBuilder AddQueue(string name, Action<QueueOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        Services.Configure<ForgeJobsOptions>(options =>
+        {
+            if (!options.Queues.TryGetValue(name, out var queue))
+            {
+                queue = new QueueOptions(name);
+                options.Queues.Add(name, queue);
+            }
+
+            configure?.Invoke(queue);
+        });
+        return this;
+    }
+
+    /// <summary>Registers <typeparamref name="THandler"/> (scoped, one instance per attempt) to run jobs of
+    /// type <typeparamref name="TJob"/>.</summary>
+    /// <param name="configure">Defaults for every job of this type: queue, retries, timeout, backoff.</param>
+    public ForgeJobsBuilder AddHandler<THandler, TJob>(Action<JobTypeOptions>? configure = null)
+        where THandler : class, IJobHandler<TJob> =>
+        AddHandler<THandler, TJob>(configure, static (registration, json) => new JobInvoker<THandler, TJob>(registration, json));
+
+    /// <summary>Registers <typeparamref name="THandler"/> (scoped, one instance per attempt) to run jobs of
+    /// type <typeparamref name="TJob"/> and store their <typeparamref name="TResult"/>.</summary>
+    /// <param name="configure">Defaults for every job of this type: queue, retries, timeout, backoff.</param>
+    public ForgeJobsBuilder AddHandler<THandler, TJob, TResult>(Action<JobTypeOptions>? configure = null)
+        where THandler : class, IJobHandler<TJob, TResult> =>
+        AddHandler<THandler, TJob>(configure, static (registration, json) => new JobInvoker<THandler, TJob, TResult>(registration, json));
+
+    private ForgeJobsBuilder AddHandler<THandler, TJob>(
+        Action<JobTypeOptions>? configure,
+        Func<HandlerRegistration, System.Text.Json.JsonSerializerOptions, JobInvoker> createInvoker)
+        where THandler : class
+    {
+        var typeOptions = new JobTypeOptions();
+        configure?.Invoke(typeOptions);
+        var registration = new HandlerRegistration(typeof(THandler), typeof(TJob), JobTypeNames.For<TJob>(), typeOptions, createInvoker);
+        Services.TryAddScoped<THandler>();
+        Services.Configure<ForgeJobsOptions>(options => options.Handlers.Add(registration));
+        return this;
+    }
+}

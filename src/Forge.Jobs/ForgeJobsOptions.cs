@@ -1,0 +1,50 @@
+using System.Text.Json;
+using Forge.Jobs.Serialization;
+
+namespace Forge.Jobs;
+
+/// <summary>Options of the node and its engine. Validated at start-up; a bad value stops the host with a
+/// message that names the option and what to change.</summary>
+public sealed class ForgeJobsOptions
+{
+    /// <summary>The node's id, stamped as lease owner on the jobs it runs and recorded in their history.</summary>
+    /// <value>Defaults to <c>{machine}-{process id}-{random}</c>, unique per process start.</value>
+    public string NodeId { get; set; } = NodeIds.CreateDefault();
+
+    /// <summary>How long a claim is valid without renewal. A node that dies loses its jobs to the rescuer this
+    /// long after its last renewal.</summary>
+    /// <value>Defaults to 30 seconds.</value>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the leases of running jobs are extended. Must be shorter than <see cref="LeaseDuration"/>.</summary>
+    /// <value>Defaults to 10 seconds.</value>
+    public TimeSpan LeaseRenewInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often an idle node looks for due jobs when nothing wakes it sooner.</summary>
+    /// <value>Defaults to 1 second.</value>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often expired leases are looked for and their jobs rescued.</summary>
+    /// <value>Defaults to 15 seconds.</value>
+    public TimeSpan RescueInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long shutdown waits for running jobs before it cancels them and hands them back to the queue.</summary>
+    /// <value>Defaults to 30 seconds.</value>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The retry backoff for jobs whose job type and queue set none.</summary>
+    /// <value>Defaults to <see cref="RetryBackoff.Default"/>: 1 s doubling, capped at 5 min, ±20 % jitter.</value>
+    public RetryBackoff Backoff { get; set; } = RetryBackoff.Default;
+
+    /// <summary>Serializer options for payloads and results. Pass options whose <c>TypeInfoResolver</c> is a
+    /// source-generated <c>JsonSerializerContext</c> to serialize without reflection.</summary>
+    /// <value>Defaults to <see cref="JsonSerializerDefaults.Web"/> (camelCase, case-insensitive reads).</value>
+    public JsonSerializerOptions JsonSerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
+
+    internal Dictionary<string, QueueOptions> Queues { get; } = new(StringComparer.Ordinal)
+    {
+        [QueueOptions.DefaultQueue] = new QueueOptions(QueueOptions.DefaultQueue),
+    };
+
+    internal List<HandlerRegistration> Handlers { get; } = [];
+}

@@ -1,0 +1,109 @@
+using System.Globalization;
+using Forge.Jobs.Serialization;
+using Microsoft.Extensions.Options;
+
+namespace Forge.Jobs;
+
+/// <summary>Checks the whole configuration at start-up and reports every problem at once, each with the option,
+/// its value and what to change.</summary>
+internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOptions>
+{
+    public const int MaxConcurrency = 10_000;
+
+    public ValidateOptionsResult Validate(string? name, ForgeJobsOptions options)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.NodeId) || options.NodeId.Length > 128)
+        {
+            errors.Add($"ForgeJobsOptions.NodeId '{options.NodeId}' must be 1 to 128 characters; leave it unset for a unique default.");
+        }
+
+        Positive(errors, nameof(options.LeaseDuration), options.LeaseDuration);
+        Positive(errors, nameof(options.LeaseRenewInterval), options.LeaseRenewInterval);
+        Positive(errors, nameof(options.PollInterval), options.PollInterval);
+        Positive(errors, nameof(options.RescueInterval), options.RescueInterval);
+        if (options.LeaseRenewInterval >= options.LeaseDuration)
+        {
+            errors.Add($"ForgeJobsOptions.LeaseRenewInterval ({options.LeaseRenewInterval}) must be shorter than LeaseDuration ({options.LeaseDuration}), or leases lapse between renewals; a third of LeaseDuration is a good value.");
+        }
+
+        if (options.ShutdownTimeout < TimeSpan.Zero)
+        {
+            errors.Add($"ForgeJobsOptions.ShutdownTimeout is {options.ShutdownTimeout}; use zero (cancel running jobs at once) or a positive time.");
+        }
+
+        Add(errors, options.Backoff?.Validate("ForgeJobsOptions.Backoff") ?? (options.Backoff is null ? "ForgeJobsOptions.Backoff is null; leave it unset for RetryBackoff.Default." : null));
+        if (options.JsonSerializerOptions is null)
+        {
+            errors.Add("ForgeJobsOptions.JsonSerializerOptions is null; leave it unset for the web defaults.");
+        }
+
+        foreach (var queue in options.Queues.Values)
+        {
+            if (!QueueNames.IsValid(queue.Name))
+            {
+                errors.Add($"AddQueue: {QueueNames.Describe(queue.Name)}");
+            }
+
+            if (queue.Concurrency is < 1 or > MaxConcurrency)
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"Queue '{queue.Name}': Concurrency is {queue.Concurrency}; use 1 to {MaxConcurrency} jobs at once."));
+            }
+
+            Add(errors, queue.Backoff?.Validate($"Queue '{queue.Name}': Backoff"));
+        }
+
+        ValidateHandlers(errors, options);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateHandlers(List<string> errors, ForgeJobsOptions options)
+    {
+        foreach (var handler in options.Handlers)
+        {
+            var owner = $"AddHandler<{handler.HandlerType.Name}, {handler.JobType.Name}>";
+            if (!JobTypeNames.IsValid(handler.TypeName))
+            {
+                errors.Add($"{owner}: {JobTypeNames.Describe(handler.TypeName)}");
+            }
+
+            if (!options.Queues.ContainsKey(handler.Options.Queue))
+            {
+                errors.Add($"{owner}: queue '{handler.Options.Queue}' is not declared on this node. Declare it with AddQueue(\"{handler.Options.Queue}\") or register the handler for a declared queue ({string.Join(", ", options.Queues.Keys)}).");
+            }
+
+            if (handler.Options.MaxRetries < 0)
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{owner}: MaxRetries is {handler.Options.MaxRetries}; use 0 (no retries) or more."));
+            }
+
+            if (handler.Options.Timeout <= TimeSpan.Zero)
+            {
+                errors.Add($"{owner}: Timeout is {handler.Options.Timeout}; use a positive time.");
+            }
+
+            Add(errors, handler.Options.Backoff?.Validate($"{owner}: Backoff"));
+        }
+
+        foreach (var clash in options.Handlers.GroupBy(h => h.TypeName, StringComparer.Ordinal).Where(g => g.Count() > 1))
+        {
+            errors.Add($"Job type name '{clash.Key}' has {clash.Count()} handlers ({string.Join(", ", clash.Select(h => $"{h.HandlerType.Name} for {h.JobType.FullName}"))}). A type name has one handler: remove the extra AddHandler call, or give one payload type its own name with [JobType(\"...\")].");
+        }
+    }
+
+    private static void Positive(List<string> errors, string option, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            errors.Add($"ForgeJobsOptions.{option} is {value}; use a positive time.");
+        }
+    }
+
+    private static void Add(List<string> errors, string? error)
+    {
+        if (error is not null)
+        {
+            errors.Add(error);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+namespace Forge.Jobs;
+
+/// <summary>Enqueues and inspects jobs. Registered by <c>AddForgeJobs</c>; safe to use from any thread.</summary>
+public interface IJobClient
+{
+    /// <summary>Stores one job. Once this returns, the job is stored (durably, with a durable store).</summary>
+    /// <returns>The new job's id, or the stored job's id when <see cref="JobOptions.IdempotencyKey"/> matched one.</returns>
+    /// <exception cref="ArgumentException">An option is out of range; the message says which and what to change.</exception>
+    Task<JobId> EnqueueAsync<TJob>(TJob job, JobOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores many jobs of one type in one round trip, all with the same options
+    /// (an <see cref="JobOptions.IdempotencyKey"/> is not allowed here: it would make them one job).</summary>
+    /// <returns>The ids, in the order of <paramref name="jobs"/>.</returns>
+    Task<IReadOnlyList<JobId>> EnqueueManyAsync<TJob>(IEnumerable<TJob> jobs, JobOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The job with this id, or <see langword="null"/> when there is none.</summary>
+    Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default);
+
+    /// <summary>Jobs that match <paramref name="query"/>, newest first.</summary>
+    Task<IReadOnlyList<JobInfo>> ListJobsAsync(JobQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>The finished attempts of a job, oldest first.</summary>
+    Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(JobId id, CancellationToken cancellationToken = default);
+
+    /// <summary>The result that a succeeded job's handler returned.</summary>
+    /// <exception cref="InvalidOperationException">The job does not exist, has not succeeded, or returned no result.</exception>
+    Task<TResult?> GetResultAsync<TResult>(JobId id, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels a job that has not finished. A running job has its cancellation token fired.</summary>
+    Task<CancelResult> CancelAsync(JobId id, CancellationToken cancellationToken = default);
+
+    /// <summary>Makes a <see cref="JobState.Dead"/> or <see cref="JobState.Cancelled"/> job available again
+    /// for one more attempt (a failure of that attempt makes it dead again).</summary>
+    /// <returns><see langword="false"/> when there is no such job or it is in another state.</returns>
+    Task<bool> RetryAsync(JobId id, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Forge.Jobs;
+
+/// <summary>The identity of a stored job. Ids grow with insertion order and are never reused.</summary>
+/// <param name="Value">The numeric id as stored.</param>
+[JsonConverter(typeof(JobIdJsonConverter))]
+public readonly record struct JobId(long Value) : IComparable<JobId>, ISpanParsable<JobId>
+{
+    /// <inheritdoc />
+    public int CompareTo(JobId other) => Value.CompareTo(other.Value);
+
+    /// <summary>Whether <paramref name="left"/> was inserted before <paramref name="right"/>.</summary>
+    public static bool operator <(JobId left, JobId right) => left.Value < right.Value;
+
+    /// <summary>Whether <paramref name="left"/> was inserted after <paramref name="right"/>.</summary>
+    public static bool operator >(JobId left, JobId right) => left.Value > right.Value;
+
+    /// <summary>Whether <paramref name="left"/> is <paramref name="right"/> or was inserted before it.</summary>
+    public static bool operator <=(JobId left, JobId right) => left.Value <= right.Value;
+
+    /// <summary>Whether <paramref name="left"/> is <paramref name="right"/> or was inserted after it.</summary>
+    public static bool operator >=(JobId left, JobId right) => left.Value >= right.Value;
+
+    /// <summary>The id as its decimal digits, the form used in logs, URLs and JSON.</summary>
+    public override string ToString() => Value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Parses the decimal form produced by <see cref="ToString"/>.</summary>
+    public static JobId Parse(string s, IFormatProvider? provider = null) => Parse(s.AsSpan(), provider);
+
+    /// <inheritdoc />
+    public static JobId Parse(ReadOnlySpan<char> s, IFormatProvider? provider = null) =>
+        TryParse(s, provider, out var id)
+            ? id
+            : throw new FormatException($"'{s}' is not a job id: expected a positive whole number such as 42.");
+
+    /// <inheritdoc />
+    public static bool TryParse(string? s, IFormatProvider? provider, out JobId result) =>
+        TryParse(s.AsSpan(), provider, out result);
+
+    /// <inheritdoc />
+    public static bool TryParse(ReadOnlySpan<char> s, IFormatProvider? provider, out JobId result)
+    {
+        if (long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0)
+        {
+            result = new JobId(value);
+            return true;
+        }
+
+        result = default;
+        return false;
+    }
+}
+
+internal sealed class JobIdJsonConverter : JsonConverter<JobId>
+{
+    public override JobId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.String
+            ? JobId.Parse(reader.GetString()!, CultureInfo.InvariantCulture)
+            : new JobId(reader.GetInt64());
+
+    public override void Write(Utf8JsonWriter writer, JobId value, JsonSerializerOptions options) =>
+        writer.WriteNumberValue(value.Value);
+}

@@ -1,0 +1,31 @@
+namespace Forge.Jobs;
+
+/// <summary>Defaults for every job of one type, set where its handler is registered.
+/// A job's own <see cref="JobOptions"/> win over these.</summary>
+public sealed class JobTypeOptions
+{
+    /// <summary>The queue jobs of this type go to. The queue must be declared with <see cref="ForgeJobsBuilder.AddQueue"/>.</summary>
+    /// <value>Defaults to <c>"default"</c>.</value>
+    public string Queue { get; set; } = QueueOptions.DefaultQueue;
+
+    /// <summary>Retries before a job of this type is dead.</summary>
+    /// <value>Defaults to 3.</value>
+    public int MaxRetries { get; set; } = JobDefaults.MaxRetries;
+
+    /// <summary>How long one attempt may run.</summary>
+    /// <value>Defaults to 5 minutes.</value>
+    public TimeSpan Timeout { get; set; } = JobDefaults.Timeout;
+
+    /// <summary>The retry backoff for jobs of this type.</summary>
+    /// <value>Defaults to none: the queue's backoff, else <see cref="ForgeJobsOptions.Backoff"/>, applies.</value>
+    public RetryBackoff? Backoff { get; set; }
+}
+
+internal static class JobDefaults
+{
+    public const int MaxRetries = 3;
+    public static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
+    public const int MaxTags = 16;
+    public const int MaxTagLength = 64;
+    public const int MaxIdempotencyKeyLength = 255;
+}

@@ -1,0 +1,65 @@
+using Forge.Jobs.Diagnostics;
+using Forge.Jobs.Retry;
+using Forge.Jobs.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Forge.Jobs.Maintenance;
+
+/// <summary>Finds running jobs whose lease expired (their node died, hung or lost the database) and fails that
+/// attempt through the normal retry rules. The completion is fenced on the expired lease itself, so a node that
+/// renews or completes at the last moment wins, and two rescuers never rescue one attempt twice.</summary>
+internal sealed class JobRescuer(IJobStore store, RetryPolicy retryPolicy, ForgeJobsOptions options, TimeProvider time, ILogger logger)
+{
+    private const int BatchSize = 500;
+
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.RescueInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    while (await RescueAsync(stoppingToken).ConfigureAwait(false) == BatchSize)
+                    {
+                    }
+                }
+                catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+                {
+                    Log.RescueFailed(logger, exception);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <returns>How many expired leases were found.</returns>
+    public async Task<int> RescueAsync(CancellationToken cancellationToken)
+    {
+        var expired = await store.ListExpiredLeasesAsync(BatchSize, cancellationToken).ConfigureAwait(false);
+        if (expired.Count == 0)
+        {
+            return 0;
+        }
+
+        var completions = new List<Completion>(expired.Count);
+        foreach (var lease in expired)
+        {
+            completions.Add(retryPolicy.Fail(
+                lease.Id, lease.LeaseOwner, lease.Attempt, lease.MaxRetries, lease.Type, lease.Queue, lease.Backoff,
+                $"LeaseExpiredException: node {lease.LeaseOwner} stopped renewing the lease of attempt {lease.Attempt} (it died, hung or lost the database).",
+                rescue: true));
+        }
+
+        var refused = await store.CompleteManyAsync(completions, cancellationToken).ConfigureAwait(false);
+        if (completions.Count > refused.Count)
+        {
+            Log.JobsRescued(logger, completions.Count - refused.Count);
+        }
+
+        return expired.Count;
+    }
+}

@@ -1,0 +1,93 @@
+using Forge.Jobs.Diagnostics;
+using Forge.Jobs.Retry;
+using Forge.Jobs.Serialization;
+using Forge.Jobs.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Forge.Jobs.Processing;
+
+/// <summary>Runs one attempt and turns whatever happens into its completion. Nothing a handler does escapes:
+/// any exception is a failed attempt, and a handler that ignores its fired token is abandoned so that its slot
+/// is freed (it may still run in the background, which the log says).</summary>
+internal sealed class JobExecutor(
+    IServiceProvider services,
+    JobTypeRegistry registry,
+    RetryPolicy retryPolicy,
+    RunningJobs running,
+    LeaseKeeper leases,
+    TimeProvider time,
+    ILoggerFactory loggerFactory)
+{
+    private readonly ILogger _logger = loggerFactory.CreateLogger("Forge.Jobs.Processing");
+    private readonly ILogger _jobLogger = loggerFactory.CreateLogger("Forge.Jobs.Job");
+
+    public async Task<Completion> RunAsync(ClaimedJob job)
+    {
+        var attempt = new RunningJob(job, time);
+        running.Add(attempt);
+        using var scope = _logger.BeginScope(new JobLogScope(job));
+        Task<string?>? invocation = null;
+        try
+        {
+            var invoker = registry.Find(job.Type)
+                ?? throw new InvalidOperationException(
+                    $"No handler is registered for job type '{job.Type}' on node {job.LeaseOwner}. Register one with AddHandler on every node that serves queue '{job.Queue}'.");
+            invocation = invoker.InvokeAsync(services, job.Payload, new JobContext(job, _jobLogger, leases), attempt.Token);
+            var result = await invocation.WaitAsync(attempt.Token).ConfigureAwait(false);
+            return Succeeded(job, result);
+        }
+        catch (Exception exception)
+        {
+            if (invocation is { IsCompleted: false })
+            {
+                Log.HandlerAbandoned(_logger, job.Id, job.Attempt);
+                _ = invocation.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+
+            return Failed(job, attempt, exception);
+        }
+        finally
+        {
+            running.Remove(attempt);
+            if (invocation is null || invocation.IsCompleted)
+            {
+                // An abandoned handler may still use its token, so that source is left to the collector.
+                attempt.Dispose();
+            }
+        }
+    }
+
+    private Completion Succeeded(ClaimedJob job, string? result)
+    {
+        Log.JobSucceeded(_logger, job.Id);
+        return new Completion(job.Id, job.LeaseOwner, job.Attempt, CompletionOutcome.Succeeded, Result: result);
+    }
+
+    private Completion Failed(ClaimedJob job, RunningJob attempt, Exception failure)
+    {
+        switch (attempt.Reason)
+        {
+            case StopReason.Cancelled:
+                Log.JobCancelled(_logger, job.Id);
+                return new Completion(job.Id, job.LeaseOwner, job.Attempt, CompletionOutcome.Cancelled, Error: "Cancelled while running.");
+            case StopReason.Shutdown:
+                Log.JobReleased(_logger, job.Id, job.Attempt);
+                return new Completion(job.Id, job.LeaseOwner, job.Attempt, CompletionOutcome.Released, Error: $"Interrupted by the shutdown of node {job.LeaseOwner}.");
+        }
+
+        var error = attempt.Reason == StopReason.None && attempt.Token.IsCancellationRequested && failure is OperationCanceledException
+            ? $"TimeoutException: the attempt ran longer than its timeout of {job.Timeout} and was cancelled."
+            : failure.ToString();
+        var completion = retryPolicy.Fail(job.Id, job.LeaseOwner, job.Attempt, job.MaxRetries, job.Type, job.Queue, job.Backoff, error);
+        if (completion.Outcome == CompletionOutcome.Dead)
+        {
+            Log.JobDead(_logger, failure, job.Id, job.Attempt);
+        }
+        else
+        {
+            Log.JobRetrying(_logger, failure, job.Id, job.Attempt, completion.RetryDelay);
+        }
+
+        return completion;
+    }
+}

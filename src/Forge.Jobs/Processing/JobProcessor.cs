@@ -1,0 +1,178 @@
+using Forge.Jobs.Diagnostics;
+using Forge.Jobs.Maintenance;
+using Forge.Jobs.Retry;
+using Forge.Jobs.Serialization;
+using Forge.Jobs.Storage;
+using Forge.Jobs.Storage.InMemory;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Forge.Jobs.Processing;
+
+/// <summary>The node: wires fetcher → queue channels → executors → completer, with the lease keeper and the
+/// rescuer beside them, and owns their start, drain and shutdown. Shutdown stops claiming first, lets running
+/// jobs finish within <see cref="ForgeJobsOptions.ShutdownTimeout"/>, then cancels the rest and hands them and
+/// every claimed-but-unstarted job back to the queue, so another node can start them at once.</summary>
+internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener, IDisposable
+{
+    private static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly IJobStore _store;
+    private readonly ForgeJobsOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Dictionary<string, QueueRunner> _queues = new(StringComparer.Ordinal);
+    private readonly RunningJobs _running = new();
+    private readonly JobExecutor _executor;
+    private readonly JobFetcher _fetcher;
+    private readonly JobCompleter _completer;
+    private readonly LeaseKeeper _leaseKeeper;
+    private readonly JobRescuer _rescuer;
+    private readonly CancellationTokenSource _stopClaiming = new();
+    private readonly CancellationTokenSource _stopMaintenance = new();
+    private readonly CancellationTokenSource _abortCompletions = new();
+    private Task _fetching = Task.CompletedTask;
+    private Task _completing = Task.CompletedTask;
+    private Task _maintaining = Task.CompletedTask;
+    private IDisposable? _subscription;
+
+    public JobProcessor(
+        IJobStore store,
+        JobTypeRegistry registry,
+        RetryPolicy retryPolicy,
+        IOptions<ForgeJobsOptions> options,
+        IServiceProvider services,
+        TimeProvider time,
+        ILoggerFactory loggerFactory)
+    {
+        _store = store;
+        _options = options.Value;
+        _time = time;
+        _logger = loggerFactory.CreateLogger("Forge.Jobs.Processing");
+        _leaseKeeper = new LeaseKeeper(store, _running, _options, time, _logger);
+        _executor = new JobExecutor(services, registry, retryPolicy, _running, _leaseKeeper, time, loggerFactory);
+        _completer = new JobCompleter(store, _options, time, _logger);
+        _rescuer = new JobRescuer(store, retryPolicy, _options, time, _logger);
+        foreach (var queue in registry.Queues)
+        {
+            _queues.Add(queue.Name, new QueueRunner(queue, RunAsync, SlotFreed));
+        }
+
+        _fetcher = new JobFetcher(store, _queues, Release, _options, time, _logger);
+    }
+
+    public string NodeId => _options.NodeId;
+
+    public bool IsDraining => _stopClaiming.IsCancellationRequested;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_store is InMemoryJobStore)
+        {
+            Log.InMemoryStore(_logger);
+        }
+
+        _subscription = _store.Subscribe(this);
+        foreach (var queue in _queues.Values)
+        {
+            queue.Start();
+        }
+
+        _completing = Task.Run(() => _completer.RunAsync(_abortCompletions.Token), CancellationToken.None);
+        _fetching = Task.Run(() => _fetcher.RunAsync(_stopClaiming.Token), CancellationToken.None);
+        _maintaining = Task.WhenAll(
+            Task.Run(() => _leaseKeeper.RunAsync(_stopMaintenance.Token), CancellationToken.None),
+            Task.Run(() => _rescuer.RunAsync(_stopMaintenance.Token), CancellationToken.None));
+        Log.NodeStarted(_logger, NodeId, string.Join(", ", _queues.Values.Select(q => $"{q.Name} ({q.Concurrency})")));
+        return Task.CompletedTask;
+    }
+
+    public async Task DrainAsync(CancellationToken cancellationToken = default)
+    {
+        Log.Draining(_logger, NodeId);
+        await StopClaimingAsync().ConfigureAwait(false);
+        foreach (var queue in _queues.Values)
+        {
+            queue.Complete();
+        }
+
+        await Task.WhenAll(_queues.Values.Select(q => q.Executors)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await CloseCompleterAsync().ConfigureAwait(false);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await StopClaimingAsync().ConfigureAwait(false);
+        foreach (var queue in _queues.Values)
+        {
+            queue.StopTaking();
+        }
+
+        var executors = Task.WhenAll(_queues.Values.Select(q => q.Executors));
+        try
+        {
+            await executors.WaitAsync(_options.ShutdownTimeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is TimeoutException or OperationCanceledException)
+        {
+            Log.ShutdownCancelling(_logger, _options.ShutdownTimeout, _running.Count);
+            _running.StopAll(StopReason.Shutdown);
+            await Task.WhenAny(executors, Task.Delay(CancelGrace, _time, CancellationToken.None)).ConfigureAwait(false);
+        }
+
+        foreach (var job in _queues.Values.SelectMany(q => q.TakeUnstarted()))
+        {
+            Release(job);
+        }
+
+        await CloseCompleterAsync().ConfigureAwait(false);
+        await _stopMaintenance.CancelAsync().ConfigureAwait(false);
+        await _maintaining.ConfigureAwait(false);
+        _subscription?.Dispose();
+        Log.NodeStopped(_logger, NodeId);
+    }
+
+    public void OnJobsAvailable(string queue)
+    {
+        if (_queues.ContainsKey(queue))
+        {
+            _fetcher.Wake.Set();
+        }
+    }
+
+    public void OnCancelRequested(JobId id) => _running.Stop(id, StopReason.Cancelled);
+
+    public void Dispose()
+    {
+        _subscription?.Dispose();
+        _stopClaiming.Dispose();
+        _stopMaintenance.Dispose();
+        _abortCompletions.Dispose();
+    }
+
+    private async Task RunAsync(ClaimedJob job) => _completer.Enqueue(await _executor.RunAsync(job).ConfigureAwait(false));
+
+    private void SlotFreed() => _fetcher.Wake.Set();
+
+    private void Release(ClaimedJob job) => _completer.Enqueue(new Completion(
+        job.Id, job.LeaseOwner, job.Attempt, CompletionOutcome.Released, Error: $"Released unstarted by the shutdown of node {job.LeaseOwner}."));
+
+    private async Task StopClaimingAsync()
+    {
+        await _stopClaiming.CancelAsync().ConfigureAwait(false);
+        await _fetching.ConfigureAwait(false);
+    }
+
+    private async Task CloseCompleterAsync()
+    {
+        _completer.Complete();
+        if (await Task.WhenAny(_completing, Task.Delay(FlushTimeout, _time, CancellationToken.None)).ConfigureAwait(false) != _completing)
+        {
+            await _abortCompletions.CancelAsync().ConfigureAwait(false);
+        }
+
+        await _completing.ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using Forge.Jobs.Storage;
+
+namespace Forge.Jobs.Processing;
+
+/// <summary>Why a running job's token fired before its timeout.</summary>
+internal enum StopReason
+{
+    None,
+    Cancelled,
+    Shutdown,
+    LeaseLost,
+}
+
+/// <summary>One attempt in flight on this node: its job, and the token that its timeout, a cancellation,
+/// shutdown or a lost lease fires.</summary>
+internal sealed class RunningJob : IDisposable
+{
+    private readonly CancellationTokenSource _cancellation;
+    private int _reason;
+
+    public RunningJob(ClaimedJob job, TimeProvider time)
+    {
+        Job = job;
+        _cancellation = new CancellationTokenSource(job.Timeout, time);
+    }
+
+    public ClaimedJob Job { get; }
+
+    public CancellationToken Token => _cancellation.Token;
+
+    /// <summary>The first reason given to <see cref="Stop"/>; <see cref="StopReason.None"/> with a fired token means timeout.</summary>
+    public StopReason Reason => (StopReason)Volatile.Read(ref _reason);
+
+    /// <summary>Fires the token for <paramref name="reason"/>. The handler's cancellation callbacks run off the
+    /// caller's thread, so a slow callback cannot stall the lease keeper or the store's listener.</summary>
+    public void Stop(StopReason reason)
+    {
+        if (Interlocked.CompareExchange(ref _reason, (int)reason, (int)StopReason.None) == (int)StopReason.None)
+        {
+            _ = Task.Run(() =>
+            {
+                try
+                {
+                    _cancellation.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The attempt finished first.
+                }
+            });
+        }
+    }
+
+    public void Dispose() => _cancellation.Dispose();
+}
+
+/// <summary>The attempts in flight on this node, by job id.</summary>
+internal sealed class RunningJobs
+{
+    private readonly ConcurrentDictionary<JobId, RunningJob> _jobs = new();
+
+    public int Count => _jobs.Count;
+
+    public void Add(RunningJob job) => _jobs[job.Job.Id] = job;
+
+    public void Remove(RunningJob job) => _jobs.TryRemove(new KeyValuePair<JobId, RunningJob>(job.Job.Id, job));
+
+    public void Stop(JobId id, StopReason reason)
+    {
+        if (_jobs.TryGetValue(id, out var job))
+        {
+            job.Stop(reason);
+        }
+    }
+
+    public void StopAll(StopReason reason)
+    {
+        foreach (var job in _jobs.Values)
+        {
+            job.Stop(reason);
+        }
+    }
+
+    public List<LeaseRef> Leases() => [.. _jobs.Values.Select(static r => new LeaseRef(r.Job.Id, r.Job.Attempt))];
+}

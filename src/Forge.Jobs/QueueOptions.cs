@@ -1,0 +1,21 @@
+namespace Forge.Jobs;
+
+/// <summary>Options of one queue this node serves, declared with <see cref="ForgeJobsBuilder.AddQueue"/>.</summary>
+public sealed class QueueOptions
+{
+    /// <summary>The queue every node serves unless told otherwise, and where jobs go when nothing names a queue.</summary>
+    public const string DefaultQueue = "default";
+
+    internal QueueOptions(string name) => Name = name;
+
+    /// <summary>The queue's name: lower-case letters and digits, words joined by <c>_</c> or <c>-</c>, at most 64 characters.</summary>
+    public string Name { get; }
+
+    /// <summary>How many jobs of this queue this node runs at once.</summary>
+    /// <value>Defaults to 10.</value>
+    public int Concurrency { get; set; } = 10;
+
+    /// <summary>The retry backoff for jobs on this queue whose job type sets none.</summary>
+    /// <value>Defaults to none: <see cref="ForgeJobsOptions.Backoff"/> applies.</value>
+    public RetryBackoff? Backoff { get; set; }
+}

@@ -1,0 +1,52 @@
+namespace Forge.Jobs.Storage;
+
+/// <summary>The one contract the engine talks to. Every store passes the same conformance suite, so the
+/// in-memory and PostgreSQL stores cannot drift apart. All times are taken from the store's own clock
+/// (the database clock for a shared store), never from the calling node.</summary>
+internal interface IJobStore
+{
+    /// <summary>Stores jobs in one round trip. A job whose idempotency key is already stored (or appears earlier
+    /// in the same call) is not stored again; its entry points at the stored job.</summary>
+    Task<IReadOnlyList<InsertedJob>> InsertManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken);
+
+    /// <summary>Claims due jobs in one round trip: per queue up to its limit, highest priority first, then by
+    /// run-at, then by insertion. Each claimed job becomes running with attempt + 1 and a lease held by
+    /// <see cref="ClaimRequest.LeaseOwner"/> until now + <see cref="ClaimRequest.LeaseDuration"/>.</summary>
+    Task<IReadOnlyList<ClaimedJob>> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Stores many outcomes in one round trip. Each applies only while the job is running under the
+    /// same lease owner and attempt (and, for a rescue, only once that lease has expired): a stale worker can
+    /// never overwrite a newer attempt.</summary>
+    /// <returns>The completions that were refused by that fence.</returns>
+    Task<IReadOnlyList<Completion>> CompleteManyAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken);
+
+    /// <summary>Extends the leases of running jobs still held by <paramref name="leaseOwner"/> at the given attempts.</summary>
+    Task<LeaseRenewal> ExtendLeasesAsync(string leaseOwner, IReadOnlyList<LeaseRef> leases, TimeSpan leaseDuration, CancellationToken cancellationToken);
+
+    /// <summary>Running jobs whose lease has expired, oldest expiry first.</summary>
+    Task<IReadOnlyList<ExpiredLease>> ListExpiredLeasesAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>Cancels a job that has not started, or asks the node that runs it to cancel it.</summary>
+    Task<CancelResult> CancelAsync(JobId id, CancellationToken cancellationToken);
+
+    /// <summary>Makes a dead or cancelled job available for one more attempt.</summary>
+    Task<bool> RetryAsync(JobId id, CancellationToken cancellationToken);
+
+    Task<JobInfo?> GetAsync(JobId id, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<JobInfo>> ListAsync(JobQuery query, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(JobId id, CancellationToken cancellationToken);
+
+    /// <summary>Registers a listener for hints that jobs became available or a running job was cancelled.
+    /// Hints may be lost; the engine polls as a backstop.</summary>
+    IDisposable Subscribe(IJobStoreListener listener);
+}
+
+/// <summary>Hints from the store. Called off the store's locks; implementations return quickly.</summary>
+internal interface IJobStoreListener
+{
+    void OnJobsAvailable(string queue);
+
+    void OnCancelRequested(JobId id);
+}

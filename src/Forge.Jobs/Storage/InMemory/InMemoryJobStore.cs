@@ -1,0 +1,398 @@
+namespace Forge.Jobs.Storage.InMemory;
+
+/// <summary>A store in process memory with the same semantics as the durable store: for development, samples
+/// and tests. Nothing survives the process. One lock guards everything: simple to prove correct, and fast
+/// enough for a single process because every operation is a few dictionary and sorted-set steps.</summary>
+internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<long, StoredJob> _jobs = [];
+    private readonly Dictionary<string, StoredJob> _byIdempotencyKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, QueueIndex> _queues = new(StringComparer.Ordinal);
+    private readonly HashSet<StoredJob> _running = [];
+    private readonly List<IJobStoreListener> _listeners = [];
+    private long _lastId;
+
+    public Task<IReadOnlyList<InsertedJob>> InsertManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    {
+        var inserted = new InsertedJob[jobs.Count];
+        HashSet<string>? availableQueues = null;
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            for (var i = 0; i < jobs.Count; i++)
+            {
+                var job = jobs[i];
+                if (job.IdempotencyKey is { } key && _byIdempotencyKey.TryGetValue(key, out var existing))
+                {
+                    inserted[i] = new InsertedJob(new JobId(existing.Id), Existed: true);
+                    continue;
+                }
+
+                var runAt = job.RunAt ?? now + job.Delay;
+                var stored = new StoredJob
+                {
+                    Id = ++_lastId,
+                    Type = job.Type,
+                    Queue = job.Queue,
+                    Payload = job.Payload,
+                    Priority = job.Priority,
+                    Timeout = job.Timeout,
+                    CreatedAt = now,
+                    Tags = job.Tags,
+                    IdempotencyKey = job.IdempotencyKey,
+                    Backoff = job.Backoff,
+                    MaxRetries = job.MaxRetries,
+                    RunAt = runAt < now ? now : runAt,
+                    State = runAt > now ? JobState.Scheduled : JobState.Available,
+                };
+                _jobs.Add(stored.Id, stored);
+                if (stored.IdempotencyKey is not null)
+                {
+                    _byIdempotencyKey.Add(stored.IdempotencyKey, stored);
+                }
+
+                QueueOf(stored.Queue).Add(stored);
+                if (stored.State == JobState.Available)
+                {
+                    (availableQueues ??= new(StringComparer.Ordinal)).Add(stored.Queue);
+                }
+
+                inserted[i] = new InsertedJob(new JobId(stored.Id), Existed: false);
+            }
+        }
+
+        NotifyAvailable(availableQueues);
+        return Task.FromResult<IReadOnlyList<InsertedJob>>(inserted);
+    }
+
+    public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken)
+    {
+        List<ClaimedJob>? claimed = null;
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            foreach (var (queueName, limit) in request.Queues)
+            {
+                if (limit <= 0 || !_queues.TryGetValue(queueName, out var queue))
+                {
+                    continue;
+                }
+
+                queue.PromoteDue(now);
+                for (var i = 0; i < limit && queue.TakeNext() is { } job; i++)
+                {
+                    job.State = JobState.Running;
+                    job.Attempt++;
+                    job.AttemptedAt = now;
+                    job.LeaseOwner = request.LeaseOwner;
+                    job.LeaseUntil = now + request.LeaseDuration;
+                    _running.Add(job);
+                    (claimed ??= []).Add(new ClaimedJob(
+                        new JobId(job.Id), job.Type, job.Queue, job.Priority, job.Attempt, job.MaxRetries,
+                        job.Timeout, job.Payload, job.Backoff, request.LeaseOwner));
+                }
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<ClaimedJob>>(claimed ?? (IReadOnlyList<ClaimedJob>)[]);
+    }
+
+    public Task<IReadOnlyList<Completion>> CompleteManyAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken)
+    {
+        List<Completion>? refused = null;
+        HashSet<string>? availableQueues = null;
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            foreach (var completion in completions)
+            {
+                if (!_jobs.TryGetValue(completion.Id.Value, out var job) || !Holds(job, completion, now))
+                {
+                    (refused ??= []).Add(completion);
+                    continue;
+                }
+
+                Apply(job, completion, now);
+                if (job.State == JobState.Available)
+                {
+                    (availableQueues ??= new(StringComparer.Ordinal)).Add(job.Queue);
+                }
+            }
+        }
+
+        NotifyAvailable(availableQueues);
+        return Task.FromResult<IReadOnlyList<Completion>>(refused ?? (IReadOnlyList<Completion>)[]);
+    }
+
+    public Task<LeaseRenewal> ExtendLeasesAsync(string leaseOwner, IReadOnlyList<LeaseRef> leases, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        List<JobId>? lost = null;
+        List<JobId>? cancelRequested = null;
+        lock (_lock)
+        {
+            var until = time.GetUtcNow() + leaseDuration;
+            foreach (var lease in leases)
+            {
+                if (_jobs.TryGetValue(lease.Id.Value, out var job)
+                    && job.State == JobState.Running
+                    && job.LeaseOwner == leaseOwner
+                    && job.Attempt == lease.Attempt)
+                {
+                    job.LeaseUntil = until;
+                    if (job.CancelRequested)
+                    {
+                        (cancelRequested ??= []).Add(lease.Id);
+                    }
+                }
+                else
+                {
+                    (lost ??= []).Add(lease.Id);
+                }
+            }
+        }
+
+        return Task.FromResult(lost is null && cancelRequested is null
+            ? LeaseRenewal.None
+            : new LeaseRenewal(lost ?? [], cancelRequested ?? []));
+    }
+
+    public Task<IReadOnlyList<ExpiredLease>> ListExpiredLeasesAsync(int limit, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            IReadOnlyList<ExpiredLease> expired = _running
+                .Where(job => job.LeaseUntil <= now)
+                .OrderBy(job => job.LeaseUntil)
+                .Take(limit)
+                .Select(job => new ExpiredLease(new JobId(job.Id), job.Type, job.Queue, job.Attempt, job.MaxRetries, job.Backoff, job.LeaseOwner!))
+                .ToList();
+            return Task.FromResult(expired);
+        }
+    }
+
+    public Task<CancelResult> CancelAsync(JobId id, CancellationToken cancellationToken)
+    {
+        CancelResult result;
+        lock (_lock)
+        {
+            if (!_jobs.TryGetValue(id.Value, out var job))
+            {
+                result = CancelResult.NotFound;
+            }
+            else if (job.State.IsTerminal())
+            {
+                result = CancelResult.AlreadyFinished;
+            }
+            else if (job.State == JobState.Running)
+            {
+                job.CancelRequested = true;
+                result = CancelResult.CancellationRequested;
+            }
+            else
+            {
+                QueueOf(job.Queue).Remove(job);
+                job.State = JobState.Cancelled;
+                job.FinishedAt = time.GetUtcNow();
+                result = CancelResult.Cancelled;
+            }
+        }
+
+        if (result == CancelResult.CancellationRequested)
+        {
+            foreach (var listener in Listeners())
+            {
+                listener.OnCancelRequested(id);
+            }
+        }
+
+        return Task.FromResult(result);
+    }
+
+    public Task<bool> RetryAsync(JobId id, CancellationToken cancellationToken)
+    {
+        string? queue = null;
+        lock (_lock)
+        {
+            if (_jobs.TryGetValue(id.Value, out var job) && job.State is JobState.Dead or JobState.Cancelled)
+            {
+                job.State = JobState.Available;
+                job.RunAt = time.GetUtcNow();
+                job.FinishedAt = null;
+                job.MaxRetries = Math.Max(job.MaxRetries, job.Attempt);
+                QueueOf(job.Queue).Add(job);
+                queue = job.Queue;
+            }
+        }
+
+        if (queue is null)
+        {
+            return Task.FromResult(false);
+        }
+
+        NotifyAvailable([queue]);
+        return Task.FromResult(true);
+    }
+
+    public Task<JobInfo?> GetAsync(JobId id, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            PromoteDue();
+            return Task.FromResult(_jobs.GetValueOrDefault(id.Value)?.ToInfo());
+        }
+    }
+
+    public Task<IReadOnlyList<JobInfo>> ListAsync(JobQuery query, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            PromoteDue();
+            var before = query.Before?.Value ?? long.MaxValue;
+            IReadOnlyList<JobInfo> page = _jobs.Values
+                .Where(job => job.Id < before
+                    && (query.State is null || job.State == query.State)
+                    && (query.Queue is null || job.Queue == query.Queue)
+                    && (query.Type is null || job.Type == query.Type)
+                    && (query.Tag is null || job.Tags.Contains(query.Tag)))
+                .OrderByDescending(job => job.Id)
+                .Take(query.Limit)
+                .Select(job => job.ToInfo())
+                .ToList();
+            return Task.FromResult(page);
+        }
+    }
+
+    public Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(JobId id, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            IReadOnlyList<JobAttempt> attempts = _jobs.TryGetValue(id.Value, out var job) ? job.Attempts.ToArray() : [];
+            return Task.FromResult(attempts);
+        }
+    }
+
+    public IDisposable Subscribe(IJobStoreListener listener)
+    {
+        lock (_lock)
+        {
+            _listeners.Add(listener);
+        }
+
+        return new Subscription(this, listener);
+    }
+
+    private static bool Holds(StoredJob job, Completion completion, DateTimeOffset now) =>
+        job.State == JobState.Running
+        && job.LeaseOwner == completion.LeaseOwner
+        && job.Attempt == completion.Attempt
+        && (!completion.Rescue || job.LeaseUntil <= now);
+
+    private void Apply(StoredJob job, Completion completion, DateTimeOffset now)
+    {
+        var outcome = completion.Outcome == CompletionOutcome.Released && job.CancelRequested
+            ? CompletionOutcome.Cancelled
+            : completion.Outcome;
+        job.Attempts.Add(new JobAttempt(job.Attempt, job.LeaseOwner!, job.AttemptedAt!.Value, now, RecordedOutcome(completion, outcome), completion.Error));
+        _running.Remove(job);
+        job.LeaseOwner = null;
+        job.CancelRequested = false;
+        if (completion.Error is not null)
+        {
+            job.LastError = completion.Error;
+        }
+
+        switch (outcome)
+        {
+            case CompletionOutcome.Succeeded:
+                job.State = JobState.Succeeded;
+                job.Result = completion.Result;
+                job.FinishedAt = now;
+                break;
+            case CompletionOutcome.Retry:
+                job.State = JobState.Retrying;
+                job.RunAt = now + completion.RetryDelay;
+                QueueOf(job.Queue).Add(job);
+                break;
+            case CompletionOutcome.Dead:
+                job.State = JobState.Dead;
+                job.FinishedAt = now;
+                break;
+            case CompletionOutcome.Cancelled:
+                job.State = JobState.Cancelled;
+                job.FinishedAt = now;
+                break;
+            case CompletionOutcome.Released:
+                job.State = JobState.Available;
+                job.RunAt = now;
+                QueueOf(job.Queue).Add(job);
+                break;
+        }
+    }
+
+    private static AttemptOutcome RecordedOutcome(Completion completion, CompletionOutcome outcome) => outcome switch
+    {
+        CompletionOutcome.Succeeded => AttemptOutcome.Succeeded,
+        CompletionOutcome.Cancelled => AttemptOutcome.Cancelled,
+        CompletionOutcome.Released => AttemptOutcome.Interrupted,
+        _ when completion.Rescue => AttemptOutcome.LeaseExpired,
+        _ => AttemptOutcome.Failed,
+    };
+
+    private QueueIndex QueueOf(string name)
+    {
+        if (!_queues.TryGetValue(name, out var queue))
+        {
+            queue = new QueueIndex();
+            _queues.Add(name, queue);
+        }
+
+        return queue;
+    }
+
+    private void PromoteDue()
+    {
+        var now = time.GetUtcNow();
+        foreach (var queue in _queues.Values)
+        {
+            queue.PromoteDue(now);
+        }
+    }
+
+    private IJobStoreListener[] Listeners()
+    {
+        lock (_lock)
+        {
+            return [.. _listeners];
+        }
+    }
+
+    private void NotifyAvailable(IEnumerable<string>? queues)
+    {
+        if (queues is null)
+        {
+            return;
+        }
+
+        var listeners = Listeners();
+        foreach (var queue in queues)
+        {
+            foreach (var listener in listeners)
+            {
+                listener.OnJobsAvailable(queue);
+            }
+        }
+    }
+
+    private sealed class Subscription(InMemoryJobStore store, IJobStoreListener listener) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (store._lock)
+            {
+                store._listeners.Remove(listener);
+            }
+        }
+    }
+}

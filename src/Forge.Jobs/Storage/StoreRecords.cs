@@ -1,0 +1,85 @@
+namespace Forge.Jobs.Storage;
+
+/// <summary>A job to insert, with every option resolved. <see cref="RunAt"/> wins over <see cref="Delay"/>,
+/// which is added to the store's clock.</summary>
+internal sealed record NewJob(
+    string Type,
+    string Queue,
+    string Payload,
+    int Priority,
+    int MaxRetries,
+    TimeSpan Timeout,
+    DateTimeOffset? RunAt,
+    TimeSpan Delay,
+    string? IdempotencyKey,
+    IReadOnlyList<string> Tags,
+    RetryBackoff? Backoff);
+
+internal readonly record struct InsertedJob(JobId Id, bool Existed);
+
+/// <summary>One claim: up to <see cref="QueueLimit.Limit"/> jobs from each queue.</summary>
+internal sealed record ClaimRequest(string LeaseOwner, TimeSpan LeaseDuration, IReadOnlyList<QueueLimit> Queues);
+
+internal readonly record struct QueueLimit(string Queue, int Limit);
+
+/// <summary>A job claimed under a lease: everything the engine needs to run one attempt.</summary>
+internal sealed record ClaimedJob(
+    JobId Id,
+    string Type,
+    string Queue,
+    int Priority,
+    int Attempt,
+    int MaxRetries,
+    TimeSpan Timeout,
+    string Payload,
+    RetryBackoff? Backoff,
+    string LeaseOwner);
+
+internal enum CompletionOutcome
+{
+    /// <summary>Done; stores <see cref="Completion.Result"/>.</summary>
+    Succeeded,
+
+    /// <summary>Failed; becomes retrying until now + <see cref="Completion.RetryDelay"/>.</summary>
+    Retry,
+
+    /// <summary>Failed for the last time; becomes dead.</summary>
+    Dead,
+
+    /// <summary>Cancelled while it ran.</summary>
+    Cancelled,
+
+    /// <summary>Handed back unfinished (shutdown): available again at once, or cancelled if cancellation was asked.</summary>
+    Released,
+}
+
+/// <summary>The outcome of one attempt, fenced on (<see cref="Id"/>, <see cref="LeaseOwner"/>, <see cref="Attempt"/>).
+/// <see cref="Rescue"/> is set by the rescuer: such a completion applies only once the lease has expired, and the
+/// attempt is recorded as <see cref="AttemptOutcome.LeaseExpired"/>.</summary>
+internal sealed record Completion(
+    JobId Id,
+    string LeaseOwner,
+    int Attempt,
+    CompletionOutcome Outcome,
+    string? Result = null,
+    string? Error = null,
+    TimeSpan RetryDelay = default,
+    bool Rescue = false);
+
+internal readonly record struct LeaseRef(JobId Id, int Attempt);
+
+/// <param name="Lost">Leases no longer held: the job was rescued, cancelled or finished elsewhere.</param>
+/// <param name="CancelRequested">Held leases of jobs whose cancellation has been asked for.</param>
+internal sealed record LeaseRenewal(IReadOnlyList<JobId> Lost, IReadOnlyList<JobId> CancelRequested)
+{
+    public static readonly LeaseRenewal None = new([], []);
+}
+
+internal sealed record ExpiredLease(
+    JobId Id,
+    string Type,
+    string Queue,
+    int Attempt,
+    int MaxRetries,
+    RetryBackoff? Backoff,
+    string LeaseOwner);
