@@ -43,7 +43,7 @@ internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
                     IdempotencyKey = job.IdempotencyKey,
                     Backoff = job.Backoff,
                     MaxRetries = job.MaxRetries,
-                    RunAt = runAt < now ? now : runAt,
+                    RunAt = runAt,
                     State = runAt > now ? JobState.Scheduled : JobState.Available,
                 };
                 _jobs.Add(stored.Id, stored);
