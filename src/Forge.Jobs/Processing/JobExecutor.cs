@@ -18,6 +18,9 @@ internal sealed class JobExecutor(
     TimeProvider time,
     ILoggerFactory loggerFactory)
 {
+    /// <summary>How long a handler whose token fired may take to stop before it is abandoned.</summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
+
     private readonly ILogger _logger = loggerFactory.CreateLogger("Forge.Jobs.Processing");
     private readonly ILogger _jobLogger = loggerFactory.CreateLogger("Forge.Jobs.Job");
 
@@ -33,17 +36,10 @@ internal sealed class JobExecutor(
                 ?? throw new InvalidOperationException(
                     $"No handler is registered for job type '{job.Type}' on node {job.LeaseOwner}. Register one with AddHandler on every node that serves queue '{job.Queue}'.");
             invocation = invoker.InvokeAsync(services, job.Payload, new JobContext(job, _jobLogger, leases), attempt.Token);
-            var result = await invocation.WaitAsync(attempt.Token).ConfigureAwait(false);
-            return Succeeded(job, result);
+            return Succeeded(job, await AwaitHandlerAsync(invocation, attempt).ConfigureAwait(false));
         }
         catch (Exception exception)
         {
-            if (invocation is { IsCompleted: false })
-            {
-                Log.HandlerAbandoned(_logger, job.Id, job.Attempt);
-                _ = invocation.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            }
-
             return Failed(job, attempt, exception);
         }
         finally
@@ -53,6 +49,29 @@ internal sealed class JobExecutor(
             {
                 // An abandoned handler may still use its token, so that source is left to the collector.
                 attempt.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Waits for the handler. Once its token fires, the handler gets <see cref="StopGrace"/> to notice;
+    /// after that it is abandoned, so a handler that ignores its token cannot hold a slot forever.</summary>
+    private async Task<string?> AwaitHandlerAsync(Task<string?> invocation, RunningJob attempt)
+    {
+        try
+        {
+            return await invocation.WaitAsync(attempt.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!invocation.IsCompleted)
+        {
+            try
+            {
+                return await invocation.WaitAsync(StopGrace, time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Log.HandlerAbandoned(_logger, attempt.Job.Id, attempt.Job.Attempt);
+                _ = invocation.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                throw new OperationCanceledException(attempt.Token);
             }
         }
     }

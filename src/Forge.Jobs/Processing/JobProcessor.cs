@@ -16,7 +16,7 @@ namespace Forge.Jobs.Processing;
 /// every claimed-but-unstarted job back to the queue, so another node can start them at once.</summary>
 internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener, IDisposable
 {
-    private static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan CancelGrace = JobExecutor.StopGrace + TimeSpan.FromSeconds(1);
     private static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(10);
 
     private readonly IJobStore _store;

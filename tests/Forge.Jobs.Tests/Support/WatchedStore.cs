@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using Forge.Jobs.Storage;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Forge.Jobs.Tests.Support;
+
+/// <summary>Wraps a real store and signals every change, so a test can wait for a condition on the stored
+/// jobs instead of sleeping. With a <see cref="FakeTimeProvider"/> it drives the clock while it waits.</summary>
+internal sealed class WatchedStore(IJobStore inner) : IJobStore
+{
+    private TaskCompletionSource _changed = NewSignal();
+    private int _completed;
+    private int _renewals;
+
+    public IJobStore Inner => inner;
+
+    /// <summary>Completions the inner store applied (not refused by its fence).</summary>
+    public int Completed => Volatile.Read(ref _completed);
+
+    public int Renewals => Volatile.Read(ref _renewals);
+
+    public async Task<IReadOnlyList<InsertedJob>> InsertManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken) =>
+        Changed(await inner.InsertManyAsync(jobs, cancellationToken));
+
+    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken) =>
+        Changed(await inner.ClaimAsync(request, cancellationToken));
+
+    public async Task<IReadOnlyList<Completion>> CompleteManyAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken)
+    {
+        var refused = await inner.CompleteManyAsync(completions, cancellationToken);
+        Interlocked.Add(ref _completed, completions.Count - refused.Count);
+        return Changed(refused);
+    }
+
+    public async Task<LeaseRenewal> ExtendLeasesAsync(string leaseOwner, IReadOnlyList<LeaseRef> leases, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        var renewal = await inner.ExtendLeasesAsync(leaseOwner, leases, leaseDuration, cancellationToken);
+        Interlocked.Increment(ref _renewals);
+        return Changed(renewal);
+    }
+
+    public Task<IReadOnlyList<ExpiredLease>> ListExpiredLeasesAsync(int limit, CancellationToken cancellationToken) =>
+        inner.ListExpiredLeasesAsync(limit, cancellationToken);
+
+    public async Task<CancelResult> CancelAsync(JobId id, CancellationToken cancellationToken) =>
+        Changed(await inner.CancelAsync(id, cancellationToken));
+
+    public async Task<bool> RetryAsync(JobId id, CancellationToken cancellationToken) =>
+        Changed(await inner.RetryAsync(id, cancellationToken));
+
+    public Task<JobInfo?> GetAsync(JobId id, CancellationToken cancellationToken) => inner.GetAsync(id, cancellationToken);
+
+    public Task<IReadOnlyList<JobInfo>> ListAsync(JobQuery query, CancellationToken cancellationToken) => inner.ListAsync(query, cancellationToken);
+
+    public Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(JobId id, CancellationToken cancellationToken) => inner.GetAttemptsAsync(id, cancellationToken);
+
+    public IDisposable Subscribe(IJobStoreListener listener) => inner.Subscribe(listener);
+
+    /// <summary>Waits until <paramref name="condition"/> holds, re-checking after every change. With a
+    /// <paramref name="clock"/>, advances it by <paramref name="step"/> whenever nothing changes for a moment.</summary>
+    public async Task UntilAsync(Func<Task<bool>> condition, string what, FakeTimeProvider? clock = null, TimeSpan? step = null)
+    {
+        var elapsed = Stopwatch.StartNew();
+        while (true)
+        {
+            var changed = Volatile.Read(ref _changed).Task;
+            if (await condition())
+            {
+                return;
+            }
+
+            var left = Wait.Timeout - elapsed.Elapsed;
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"Timed out after {Wait.Timeout.TotalSeconds} s waiting for {what}.");
+            }
+
+            if (clock is null)
+            {
+                await Task.WhenAny(changed, Task.Delay(left));
+            }
+            else if (await Task.WhenAny(changed, Task.Delay(TimeSpan.FromMilliseconds(20))) != changed)
+            {
+                clock.Advance(step ?? TimeSpan.FromSeconds(1));
+            }
+        }
+    }
+
+    public Task UntilStateAsync(JobId id, JobState state, FakeTimeProvider? clock = null, TimeSpan? step = null) =>
+        UntilAsync(async () => (await inner.GetAsync(id, default))?.State == state, $"job {id} to be {state.ToName()}", clock, step);
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private T Changed<T>(T result)
+    {
+        Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
+        return result;
+    }
+}
