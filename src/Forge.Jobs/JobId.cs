@@ -28,20 +28,17 @@ public readonly record struct JobId(long Value) : IComparable<JobId>, ISpanParsa
     public override string ToString() => Value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Parses the decimal form produced by <see cref="ToString"/>.</summary>
-    public static JobId Parse(string s, IFormatProvider? provider = null) => Parse(s.AsSpan(), provider);
+    /// <exception cref="FormatException"><paramref name="s"/> is not a positive whole number.</exception>
+    public static JobId Parse(string s) => Parse(s.AsSpan());
 
-    /// <inheritdoc />
-    public static JobId Parse(ReadOnlySpan<char> s, IFormatProvider? provider = null) =>
-        TryParse(s, provider, out var id)
+    /// <inheritdoc cref="Parse(string)"/>
+    public static JobId Parse(ReadOnlySpan<char> s) =>
+        TryParse(s, out var id)
             ? id
             : throw new FormatException($"'{s}' is not a job id: expected a positive whole number such as 42.");
 
-    /// <inheritdoc />
-    public static bool TryParse(string? s, IFormatProvider? provider, out JobId result) =>
-        TryParse(s.AsSpan(), provider, out result);
-
-    /// <inheritdoc />
-    public static bool TryParse(ReadOnlySpan<char> s, IFormatProvider? provider, out JobId result)
+    /// <summary>Parses the decimal form produced by <see cref="ToString"/>.</summary>
+    public static bool TryParse(ReadOnlySpan<char> s, out JobId result)
     {
         if (long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0)
         {
@@ -52,13 +49,24 @@ public readonly record struct JobId(long Value) : IComparable<JobId>, ISpanParsa
         result = default;
         return false;
     }
+
+    /// <inheritdoc cref="TryParse(ReadOnlySpan{char}, out JobId)"/>
+    public static bool TryParse(string? s, out JobId result) => TryParse(s.AsSpan(), out result);
+
+    static JobId IParsable<JobId>.Parse(string s, IFormatProvider? provider) => Parse(s);
+
+    static bool IParsable<JobId>.TryParse(string? s, IFormatProvider? provider, out JobId result) => TryParse(s, out result);
+
+    static JobId ISpanParsable<JobId>.Parse(ReadOnlySpan<char> s, IFormatProvider? provider) => Parse(s);
+
+    static bool ISpanParsable<JobId>.TryParse(ReadOnlySpan<char> s, IFormatProvider? provider, out JobId result) => TryParse(s, out result);
 }
 
 internal sealed class JobIdJsonConverter : JsonConverter<JobId>
 {
     public override JobId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         reader.TokenType == JsonTokenType.String
-            ? JobId.Parse(reader.GetString()!, CultureInfo.InvariantCulture)
+            ? JobId.Parse(reader.GetString()!)
             : new JobId(reader.GetInt64());
 
     public override void Write(Utf8JsonWriter writer, JobId value, JsonSerializerOptions options) =>
