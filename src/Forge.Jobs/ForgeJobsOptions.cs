@@ -29,10 +29,11 @@ public sealed class ForgeJobsOptions
     public TimeSpan RescueInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How long shutdown waits for running jobs before it cancels them and hands them back to the queue.
-    /// Cancelled handlers then get 5 seconds to stop. Keep the host's own <c>HostOptions.ShutdownTimeout</c>
-    /// (30 s by default) above this plus 10 s, or the host stops waiting first.</summary>
-    /// <value>Defaults to 20 seconds.</value>
-    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(20);
+    /// Cancelled handlers then get up to 6 seconds to stop and outcomes up to 5 seconds to be stored, so a stop
+    /// takes at most this plus 11 seconds. Keep the host's <c>HostOptions.ShutdownTimeout</c> (30 s by default)
+    /// above that, or the host stops waiting first and jobs are cancelled at that moment.</summary>
+    /// <value>Defaults to 15 seconds.</value>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>The retry backoff for jobs whose job type and queue set none.</summary>
     /// <value>Defaults to <see cref="RetryBackoff.Default"/>: 1 s doubling, capped at 5 min, ±20 % jitter.</value>

@@ -18,18 +18,18 @@ internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOpti
             errors.Add($"ForgeJobsOptions.NodeId '{options.NodeId}' must be 1 to 128 characters; leave it unset for a unique default.");
         }
 
-        Positive(errors, nameof(options.LeaseDuration), options.LeaseDuration);
-        Positive(errors, nameof(options.LeaseRenewInterval), options.LeaseRenewInterval);
-        Positive(errors, nameof(options.PollInterval), options.PollInterval);
-        Positive(errors, nameof(options.RescueInterval), options.RescueInterval);
+        Interval(errors, nameof(options.LeaseDuration), options.LeaseDuration);
+        Interval(errors, nameof(options.LeaseRenewInterval), options.LeaseRenewInterval);
+        Interval(errors, nameof(options.PollInterval), options.PollInterval);
+        Interval(errors, nameof(options.RescueInterval), options.RescueInterval);
         if (options.LeaseRenewInterval >= options.LeaseDuration)
         {
             errors.Add($"ForgeJobsOptions.LeaseRenewInterval ({options.LeaseRenewInterval}) must be shorter than LeaseDuration ({options.LeaseDuration}), or leases lapse between renewals; a third of LeaseDuration is a good value.");
         }
 
-        if (options.ShutdownTimeout < TimeSpan.Zero)
+        if (options.ShutdownTimeout < TimeSpan.Zero || options.ShutdownTimeout > JobDefaults.MaxInterval)
         {
-            errors.Add($"ForgeJobsOptions.ShutdownTimeout is {options.ShutdownTimeout}; use zero (cancel running jobs at once) or a positive time.");
+            errors.Add($"ForgeJobsOptions.ShutdownTimeout is {options.ShutdownTimeout}; use zero (cancel running jobs at once) up to {JobDefaults.MaxInterval}.");
         }
 
         Add(errors, options.Backoff?.Validate("ForgeJobsOptions.Backoff") ?? (options.Backoff is null ? "ForgeJobsOptions.Backoff is null; leave it unset for RetryBackoff.Default." : null));
@@ -77,9 +77,9 @@ internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOpti
                 errors.Add(string.Create(CultureInfo.InvariantCulture, $"{owner}: MaxRetries is {handler.Options.MaxRetries}; use 0 (no retries) or more."));
             }
 
-            if (handler.Options.Timeout <= TimeSpan.Zero)
+            if (handler.Options.Timeout <= TimeSpan.Zero || handler.Options.Timeout > JobDefaults.MaxTimeout)
             {
-                errors.Add($"{owner}: Timeout is {handler.Options.Timeout}; use a positive time.");
+                errors.Add($"{owner}: Timeout is {handler.Options.Timeout}; use a positive time up to {JobDefaults.MaxTimeout}.");
             }
 
             Add(errors, handler.Options.Backoff?.Validate($"{owner}: Backoff"));
@@ -91,11 +91,11 @@ internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOpti
         }
     }
 
-    private static void Positive(List<string> errors, string option, TimeSpan value)
+    private static void Interval(List<string> errors, string option, TimeSpan value)
     {
-        if (value <= TimeSpan.Zero)
+        if (value <= TimeSpan.Zero || value > JobDefaults.MaxInterval)
         {
-            errors.Add($"ForgeJobsOptions.{option} is {value}; use a positive time.");
+            errors.Add($"ForgeJobsOptions.{option} is {value}; use a positive time up to {JobDefaults.MaxInterval}.");
         }
     }
 

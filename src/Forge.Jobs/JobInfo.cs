@@ -45,7 +45,8 @@ public sealed record JobInfo
     /// <summary>The result as JSON, once a handler that returns one has succeeded.</summary>
     public string? Result { get; init; }
 
-    /// <summary>The error of the latest failed attempt.</summary>
+    /// <summary>The error of the latest attempt that did not succeed (failed, timed out, cancelled, interrupted or
+    /// rescued).</summary>
     public string? LastError { get; init; }
 
     /// <summary>The idempotency key it was enqueued with.</summary>

@@ -17,15 +17,17 @@ public sealed class JobOptions
     /// <value>Defaults to none: the job is available at once.</value>
     public TimeSpan? Delay { get; set; }
 
-    /// <summary>Run no sooner than this time. A time in the past means now.
-    /// Set at most one of <see cref="Delay"/> and <see cref="RunAt"/>.</summary>
+    /// <summary>Run no sooner than this time. A time in the past makes the job due at once, ordered by that
+    /// time among jobs of its priority. Set at most one of <see cref="Delay"/> and <see cref="RunAt"/>.</summary>
     public DateTimeOffset? RunAt { get; set; }
 
     /// <summary>How many times a failed attempt is retried before the job is dead.</summary>
     /// <value>Defaults to the job type's value, else 3 (at most 4 runs).</value>
     public int? MaxRetries { get; set; }
 
-    /// <summary>How long one attempt may run before its cancellation token fires and the attempt fails.</summary>
+    /// <summary>How long one attempt may run before its cancellation token fires. A handler that then throws
+    /// fails the attempt (retried as usual); one that ignores the token for 5 more seconds is abandoned and the
+    /// attempt fails; one that returns anyway has done its work and succeeds. At most 7 days.</summary>
     /// <value>Defaults to the job type's value, else 5 minutes.</value>
     public TimeSpan? Timeout { get; set; }
 

@@ -12,7 +12,7 @@ public sealed class JobTypeOptions
     /// <value>Defaults to 3.</value>
     public int MaxRetries { get; set; } = JobDefaults.MaxRetries;
 
-    /// <summary>How long one attempt may run.</summary>
+    /// <summary>How long one attempt may run, at most 7 days.</summary>
     /// <value>Defaults to 5 minutes.</value>
     public TimeSpan Timeout { get; set; } = JobDefaults.Timeout;
 
@@ -25,6 +25,13 @@ internal static class JobDefaults
 {
     public const int MaxRetries = 3;
     public static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>The longest attempt timeout; timers cannot run much past 49 days, and a lease-held attempt of
+    /// more than a week is better split into steps.</summary>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(7);
+
+    /// <summary>The longest lease, interval or shutdown wait a node accepts.</summary>
+    public static readonly TimeSpan MaxInterval = TimeSpan.FromDays(1);
     public const int MaxTags = 16;
     public const int MaxTagLength = 64;
     public const int MaxIdempotencyKeyLength = 255;

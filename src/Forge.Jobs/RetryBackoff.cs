@@ -7,11 +7,13 @@ public sealed record RetryBackoff
     /// <summary>The backoff used when nothing else is configured: 1 s doubling, capped at 5 min, ±20 % jitter.</summary>
     public static RetryBackoff Default { get; } = new();
 
+    private static readonly TimeSpan MaxMaxDelay = TimeSpan.FromDays(30);
+
     /// <summary>The delay before the first retry.</summary>
     /// <value>Defaults to 1 second.</value>
     public TimeSpan InitialDelay { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>The longest delay between two attempts.</summary>
+    /// <summary>The longest delay between two attempts, at most 30 days.</summary>
     /// <value>Defaults to 5 minutes.</value>
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMinutes(5);
 
@@ -41,6 +43,11 @@ public sealed record RetryBackoff
         if (MaxDelay < InitialDelay)
         {
             return $"{owner}.MaxDelay ({MaxDelay}) is below InitialDelay ({InitialDelay}); set MaxDelay at or above InitialDelay.";
+        }
+
+        if (MaxDelay > MaxMaxDelay)
+        {
+            return $"{owner}.MaxDelay is {MaxDelay}; use at most {MaxMaxDelay}.";
         }
 
         return Jitter is < 0 or > 1 || double.IsNaN(Jitter)

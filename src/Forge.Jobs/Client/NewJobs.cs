@@ -68,9 +68,9 @@ internal static class NewJobs
             throw Invalid(string.Create(CultureInfo.InvariantCulture, $"JobOptions.MaxRetries is {options.MaxRetries}; use 0 (no retries) or more."));
         }
 
-        if (options.Timeout is { } timeout && timeout <= TimeSpan.Zero)
+        if (options.Timeout is { } timeout && (timeout <= TimeSpan.Zero || timeout > JobDefaults.MaxTimeout))
         {
-            throw Invalid($"JobOptions.Timeout is {timeout}; use a positive time.");
+            throw Invalid($"JobOptions.Timeout is {timeout}; use a positive time up to {JobDefaults.MaxTimeout}.");
         }
 
         if (options.IdempotencyKey is { } key && (key.Length == 0 || key.Length > JobDefaults.MaxIdempotencyKeyLength))

@@ -2,8 +2,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Forge.Jobs.Diagnostics;
 
-/// <summary>Every log event of the engine, with stable event ids (listed in docs/observability.md).
-/// Nothing is logged per job at Information or above unless the job fails or is cancelled.</summary>
+/// <summary>Every log event of the engine, with stable event ids. Nothing is logged per job at Information or
+/// above unless the job fails, is cancelled or is interrupted.</summary>
 internal static partial class Log
 {
     [LoggerMessage(1, LogLevel.Information, "Forge.Jobs node {NodeId} started; queues: {Queues}")]
@@ -12,7 +12,7 @@ internal static partial class Log
     [LoggerMessage(2, LogLevel.Information, "Forge.Jobs node {NodeId} stopped")]
     public static partial void NodeStopped(ILogger logger, string nodeId);
 
-    [LoggerMessage(3, LogLevel.Warning, "Forge.Jobs is using the in-memory store: jobs are lost when the process exits. Call UsePostgres for durable jobs")]
+    [LoggerMessage(3, LogLevel.Warning, "Forge.Jobs is using the in-memory store: jobs are lost when the process exits and are not shared with other processes")]
     public static partial void InMemoryStore(ILogger logger);
 
     [LoggerMessage(4, LogLevel.Information, "Forge.Jobs node {NodeId} is draining: it claims no new jobs and finishes the ones it holds")]
@@ -41,6 +41,9 @@ internal static partial class Log
 
     [LoggerMessage(17, LogLevel.Warning, "Job {JobId} attempt {Attempt} finished after its node stopped storing outcomes; the rescuer will retry it once its lease expires")]
     public static partial void OutcomeAfterShutdown(ILogger logger, JobId jobId, int attempt);
+
+    [LoggerMessage(18, LogLevel.Critical, "Job {JobId} attempt {Attempt}: the executor failed; the rescuer will retry the job once its lease expires")]
+    public static partial void ExecutorFailed(ILogger logger, Exception exception, JobId jobId, int attempt);
 
     [LoggerMessage(20, LogLevel.Error, "Claiming jobs failed; retrying in {Delay}")]
     public static partial void ClaimFailed(ILogger logger, Exception exception, TimeSpan delay);

@@ -17,7 +17,7 @@ namespace Forge.Jobs.Processing;
 internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener, IDisposable
 {
     private static readonly TimeSpan CancelGrace = JobExecutor.StopGrace + TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(5);
 
     private readonly IJobStore _store;
     private readonly ForgeJobsOptions _options;
@@ -152,7 +152,19 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         _abortCompletions.Dispose();
     }
 
-    private async Task RunAsync(ClaimedJob job) => _completer.Enqueue(await _executor.RunAsync(job).ConfigureAwait(false));
+    private async Task RunAsync(ClaimedJob job)
+    {
+        try
+        {
+            _completer.Enqueue(await _executor.RunAsync(job).ConfigureAwait(false));
+        }
+        catch (Exception exception)
+        {
+            // The executor turns every handler outcome into a completion; reaching here is a bug in the engine.
+            // The executor loop must survive it: the job's lease lapses and the rescuer retries it.
+            Log.ExecutorFailed(_logger, exception, job.Id, job.Attempt);
+        }
+    }
 
     private void SlotFreed() => _fetcher.Wake.Set();
 

@@ -22,7 +22,8 @@ internal sealed class RunningJob : IDisposable
     public RunningJob(ClaimedJob job, TimeProvider time)
     {
         Job = job;
-        _cancellation = new CancellationTokenSource(job.Timeout, time);
+        // Clamped so that a timeout stored by some other producer cannot overflow the timer.
+        _cancellation = new CancellationTokenSource(job.Timeout > JobDefaults.MaxTimeout ? JobDefaults.MaxTimeout : job.Timeout, time);
     }
 
     public ClaimedJob Job { get; }

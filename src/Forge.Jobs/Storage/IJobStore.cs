@@ -16,7 +16,8 @@ internal interface IJobStore
 
     /// <summary>Stores many outcomes in one round trip. Each applies only while the job is running under the
     /// same lease owner and attempt (and, for a rescue, only once that lease has expired): a stale worker can
-    /// never overwrite a newer attempt.</summary>
+    /// never overwrite a newer attempt. A retry or hand-back of a job whose cancellation was asked for while it
+    /// ran makes it cancelled instead.</summary>
     /// <returns>The completions that were refused by that fence.</returns>
     Task<IReadOnlyList<Completion>> CompleteManyAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken);
 

@@ -49,7 +49,7 @@ internal enum CompletionOutcome
     /// <summary>Cancelled while it ran.</summary>
     Cancelled,
 
-    /// <summary>Handed back unfinished (shutdown): available again at once, or cancelled if cancellation was asked.</summary>
+    /// <summary>Handed back unfinished (shutdown): available again at once.</summary>
     Released,
 }
 

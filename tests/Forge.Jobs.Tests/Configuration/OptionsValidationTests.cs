@@ -45,6 +45,14 @@ public sealed class OptionsValidationTests
     }
 
     [Fact]
+    public async Task Start_IntervalBeyondOneDay_Fails()
+    {
+        var error = await StartFailureAsync(f => f.Configure(o => o.PollInterval = TimeSpan.FromDays(60)));
+
+        Assert.Contains("ForgeJobsOptions.PollInterval is 60.00:00:00; use a positive time up to 1.00:00:00.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_InvalidQueueNameAndBackoff_ReportsEveryProblemAtOnce()
     {
         var error = await StartFailureAsync(f => f

@@ -463,6 +463,19 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cancel_RunningJobWhoseAttemptThenFails_EndsCancelledInsteadOfRetrying()
+    {
+        await InsertAsync(TestJobs.New());
+        var claimed = Assert.Single(await ClaimAsync(NodeA));
+        await Store.CancelAsync(claimed.Id, default);
+
+        await CompleteAsync(new Completion(claimed.Id, NodeA, 1, CompletionOutcome.Retry, Error: "failed as it was cancelled", RetryDelay: TimeSpan.Zero));
+
+        Assert.Equal(JobState.Cancelled, (await Store.GetAsync(claimed.Id, default))!.State);
+        Assert.Empty(await ClaimAsync(NodeB));
+    }
+
+    [Fact]
     public async Task Cancel_FinishedOrUnknownJob_ChangesNothing()
     {
         await InsertAsync(TestJobs.New());

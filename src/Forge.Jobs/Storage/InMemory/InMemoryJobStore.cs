@@ -291,7 +291,8 @@ internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
 
     private void Apply(StoredJob job, Completion completion, DateTimeOffset now)
     {
-        var outcome = completion.Outcome == CompletionOutcome.Released && job.CancelRequested
+        // A cancellation asked for while the attempt ran wins over anything that would run the job again.
+        var outcome = job.CancelRequested && completion.Outcome is CompletionOutcome.Retry or CompletionOutcome.Released
             ? CompletionOutcome.Cancelled
             : completion.Outcome;
         job.Attempts.Add(new JobAttempt(job.Attempt, job.LeaseOwner!, job.AttemptedAt!.Value, now, RecordedOutcome(completion, outcome), completion.Error));
