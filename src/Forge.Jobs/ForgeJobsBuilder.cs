@@ -1,6 +1,9 @@
 using Forge.Jobs.Serialization;
 using Forge.Jobs.Storage;
 using Forge.Jobs.Storage.InMemory;
+using Forge.Jobs.Storage.Postgres;
+using Microsoft.Extensions.Logging;
+using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -28,6 +31,50 @@ public sealed class ForgeJobsBuilder
     public ForgeJobsBuilder UseInMemory()
     {
         Services.Replace(ServiceDescriptor.Singleton<IJobStore>(static sp => new InMemoryJobStore(sp.GetRequiredService<TimeProvider>())));
+        return this;
+    }
+
+    /// <summary>Keeps jobs in PostgreSQL: durable, and shared by every node that uses the same database and schema.
+    /// The store creates or upgrades its schema at start-up unless <see cref="PostgresStoreOptions.AutoMigrate"/> is off.</summary>
+    /// <param name="connectionString">An Npgsql connection string. The store owns the data source it builds from it.</param>
+    /// <param name="configure">Sets the schema, migration, timeouts and notification options.</param>
+    public ForgeJobsBuilder UsePostgres(string connectionString, Action<PostgresStoreOptions>? configure = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        return UsePostgres(_ => NpgsqlDataSource.Create(connectionString), ownsDataSource: true, configure);
+    }
+
+    /// <summary>Keeps jobs in PostgreSQL through the host's own data source (which the host disposes).</summary>
+    /// <inheritdoc cref="UsePostgres(string, Action{PostgresStoreOptions}?)"/>
+    public ForgeJobsBuilder UsePostgres(NpgsqlDataSource dataSource, Action<PostgresStoreOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        return UsePostgres(_ => dataSource, ownsDataSource: false, configure);
+    }
+
+    private ForgeJobsBuilder UsePostgres(Func<IServiceProvider, NpgsqlDataSource> dataSource, bool ownsDataSource, Action<PostgresStoreOptions>? configure)
+    {
+        var options = new PostgresStoreOptions();
+        configure?.Invoke(options);
+        if (!PostgresSchema.IsValid(options.Schema))
+        {
+            throw new ArgumentException(PostgresSchema.Describe(options.Schema), nameof(configure));
+        }
+
+        if (options.CommandTimeout <= TimeSpan.Zero || options.CommandTimeout > JobDefaults.MaxInterval)
+        {
+            throw new ArgumentException($"PostgresStoreOptions.CommandTimeout is {options.CommandTimeout}; use a positive time up to {JobDefaults.MaxInterval}.", nameof(configure));
+        }
+
+        Services.Replace(ServiceDescriptor.Singleton<IJobStore>(sp =>
+        {
+            var source = dataSource(sp);
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Forge.Jobs.Postgres");
+            var notifier = options.ListenConnectionString is { } listen
+                ? new PostgresNotifier(NpgsqlDataSource.Create(listen), ownsDataSource: true, logger)
+                : new PostgresNotifier(source, ownsDataSource: false, logger);
+            return new PostgresJobStore(source, ownsDataSource, options, notifier);
+        }));
         return this;
     }
 

@@ -63,6 +63,12 @@ internal static partial class Log
     [LoggerMessage(25, LogLevel.Warning, "Rescued {Count} jobs whose node stopped renewing their lease")]
     public static partial void JobsRescued(ILogger logger, int count);
 
+    [LoggerMessage(26, LogLevel.Warning, "Listening for job notifications on channel {Channel} failed; polling covers the gap, reconnecting in {Delay}")]
+    public static partial void ListenFailed(ILogger logger, Exception exception, string channel, TimeSpan delay);
+
+    [LoggerMessage(27, LogLevel.Information, "Listening for job notifications on channel {Channel} again")]
+    public static partial void ListenRestored(ILogger logger, string channel);
+
     [LoggerMessage(30, LogLevel.Warning, "Shutdown timeout of {Timeout} passed with {Count} jobs running; cancelling them and handing them back to their queues")]
     public static partial void ShutdownCancelling(ILogger logger, TimeSpan timeout, int count);
 }

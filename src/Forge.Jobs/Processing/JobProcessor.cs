@@ -67,14 +67,15 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
 
     public bool IsDraining => _stopClaiming.IsCancellationRequested;
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (_store is InMemoryJobStore)
         {
             Log.InMemoryStore(_logger);
         }
 
-        _subscription = _store.Subscribe(this);
+        await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        _subscription = await _store.SubscribeAsync(this, cancellationToken).ConfigureAwait(false);
         foreach (var queue in _queues.Values)
         {
             queue.Start();
@@ -86,7 +87,6 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
             Task.Run(() => _leaseKeeper.RunAsync(_stopMaintenance.Token), CancellationToken.None),
             Task.Run(() => _rescuer.RunAsync(_stopMaintenance.Token), CancellationToken.None));
         Log.NodeStarted(_logger, NodeId, string.Join(", ", _queues.Values.Select(q => $"{q.Name} ({q.Concurrency})")));
-        return Task.CompletedTask;
     }
 
     public async Task DrainAsync(CancellationToken cancellationToken = default)
@@ -136,7 +136,7 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
 
     public void OnJobsAvailable(string queue)
     {
-        if (_queues.ContainsKey(queue))
+        if (queue.Length == 0 || _queues.ContainsKey(queue))
         {
             _fetcher.Wake.Set();
         }

@@ -5,6 +5,10 @@ namespace Forge.Jobs.Storage;
 /// (the database clock for a shared store), never from the calling node.</summary>
 internal interface IJobStore
 {
+    /// <summary>Readies the store (the PostgreSQL store creates or checks its schema). Idempotent; every other
+    /// operation calls it first, and the node calls it at start-up so that a bad connection fails the start.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
     /// <summary>Stores jobs in one round trip. A job whose idempotency key is already stored (or appears earlier
     /// in the same call) is not stored again; its entry points at the stored job.</summary>
     Task<IReadOnlyList<InsertedJob>> InsertManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken);
@@ -40,13 +44,15 @@ internal interface IJobStore
     Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(JobId id, CancellationToken cancellationToken);
 
     /// <summary>Registers a listener for hints that jobs became available or a running job was cancelled.
-    /// Hints may be lost; the engine polls as a backstop.</summary>
-    IDisposable Subscribe(IJobStoreListener listener);
+    /// Hints may be lost; the engine polls as a backstop. Completes once hints can arrive (or the first attempt
+    /// to listen has failed, after which the store keeps trying).</summary>
+    Task<IDisposable> SubscribeAsync(IJobStoreListener listener, CancellationToken cancellationToken);
 }
 
 /// <summary>Hints from the store. Called off the store's locks; implementations return quickly.</summary>
 internal interface IJobStoreListener
 {
+    /// <param name="queue">The queue, or an empty string when any queue may have new jobs.</param>
     void OnJobsAvailable(string queue);
 
     void OnCancelRequested(JobId id);

@@ -440,7 +440,7 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
         await InsertAsync(TestJobs.New());
         var claimed = Assert.Single(await ClaimAsync(NodeA));
         var listener = new RecordingListener();
-        using var subscription = Store.Subscribe(listener);
+        using var subscription = await Store.SubscribeAsync(listener, default);
 
         Assert.Equal(CancelResult.CancellationRequested, await Store.CancelAsync(claimed.Id, default));
         var renewal = await Store.ExtendLeasesAsync(NodeA, [new LeaseRef(claimed.Id, 1)], LongLease, default);
@@ -568,7 +568,7 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
     public async Task Subscribe_InsertOfAnAvailableJob_HintsItsQueue()
     {
         var listener = new RecordingListener();
-        using var subscription = Store.Subscribe(listener);
+        using var subscription = await Store.SubscribeAsync(listener, default);
 
         await InsertAsync(TestJobs.New(queue: "hinted"));
 

@@ -54,7 +54,9 @@ internal sealed class WatchedStore(IJobStore inner) : IJobStore
 
     public Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(JobId id, CancellationToken cancellationToken) => inner.GetAttemptsAsync(id, cancellationToken);
 
-    public IDisposable Subscribe(IJobStoreListener listener) => inner.Subscribe(listener);
+    public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+    public Task<IDisposable> SubscribeAsync(IJobStoreListener listener, CancellationToken cancellationToken) => inner.SubscribeAsync(listener, cancellationToken);
 
     /// <summary>Waits until <paramref name="condition"/> holds, re-checking after every change. With a
     /// <paramref name="clock"/>, advances it by <paramref name="step"/> whenever nothing changes for a moment.</summary>

@@ -273,14 +273,16 @@ internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
         }
     }
 
-    public IDisposable Subscribe(IJobStoreListener listener)
+    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<IDisposable> SubscribeAsync(IJobStoreListener listener, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
             _listeners.Add(listener);
         }
 
-        return new Subscription(this, listener);
+        return Task.FromResult<IDisposable>(new Subscription(this, listener));
     }
 
     private static bool Holds(StoredJob job, Completion completion, DateTimeOffset now) =>

@@ -1,0 +1,134 @@
+using System.Text.Json;
+using Npgsql;
+
+namespace Forge.Jobs.Storage.Postgres;
+
+/// <summary>One insert call turned into column arrays for a single statement. A key repeated within the call is
+/// sent once; its later rows resolve to the first one's job.</summary>
+internal sealed class InsertPlan
+{
+    private readonly int[] _rowOf;
+    private readonly bool[] _repeat;
+
+    private InsertPlan(List<NewJob> rows, int[] rowOf, bool[] repeat, HashSet<string> dueQueues)
+    {
+        Rows = rows;
+        _rowOf = rowOf;
+        _repeat = repeat;
+        DueQueues = dueQueues;
+    }
+
+    public List<NewJob> Rows { get; }
+
+    /// <summary>Queues that get a job due at once (by this process's clock: it is only a wake-up hint).</summary>
+    public HashSet<string> DueQueues { get; }
+
+    public static InsertPlan For(IReadOnlyList<NewJob> jobs)
+    {
+        var rows = new List<NewJob>(jobs.Count);
+        var rowOf = new int[jobs.Count];
+        var repeat = new bool[jobs.Count];
+        var dueQueues = new HashSet<string>(StringComparer.Ordinal);
+        Dictionary<string, int>? keys = null;
+        var now = DateTimeOffset.UtcNow;
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var job = jobs[i];
+            if (job.IdempotencyKey is { } key)
+            {
+                keys ??= new(StringComparer.Ordinal);
+                if (keys.TryGetValue(key, out var first))
+                {
+                    rowOf[i] = first;
+                    repeat[i] = true;
+                    continue;
+                }
+
+                keys.Add(key, rows.Count);
+            }
+
+            rowOf[i] = rows.Count;
+            rows.Add(job);
+            if (job.Delay <= TimeSpan.Zero && (job.RunAt is null || job.RunAt <= now))
+            {
+                dueQueues.Add(job.Queue);
+            }
+        }
+
+        return new InsertPlan(rows, rowOf, repeat, dueQueues);
+    }
+
+    public NpgsqlBatchCommand InsertCommand(string sql)
+    {
+        var n = Rows.Count;
+        var types = new string[n];
+        var queues = new string[n];
+        var payloads = new string?[n];
+        var priorities = new short[n];
+        var maxRetries = new int[n];
+        var timeouts = new long[n];
+        var runAts = new DateTimeOffset?[n];
+        var delays = new long[n];
+        var keys = new string?[n];
+        var tags = new string?[n];
+        var initial = new long?[n];
+        var max = new long?[n];
+        var jitter = new double?[n];
+        for (var i = 0; i < n; i++)
+        {
+            var job = Rows[i];
+            types[i] = job.Type;
+            queues[i] = job.Queue;
+            payloads[i] = job.Payload;
+            priorities[i] = (short)job.Priority;
+            maxRetries[i] = job.MaxRetries;
+            timeouts[i] = (long)job.Timeout.TotalMilliseconds;
+            runAts[i] = job.RunAt?.ToUniversalTime();
+            delays[i] = (long)job.Delay.TotalMilliseconds;
+            keys[i] = job.IdempotencyKey;
+            tags[i] = job.Tags.Count == 0 ? "[]" : JsonSerializer.Serialize(job.Tags.ToArray());
+            initial[i] = (long?)job.Backoff?.InitialDelay.TotalMilliseconds;
+            max[i] = (long?)job.Backoff?.MaxDelay.TotalMilliseconds;
+            jitter[i] = job.Backoff?.Jitter;
+        }
+
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter { Value = types });
+        command.Parameters.Add(new NpgsqlParameter { Value = queues });
+        command.Parameters.Add(PostgresJobStore.Jsonb(payloads));
+        command.Parameters.Add(new NpgsqlParameter { Value = priorities });
+        command.Parameters.Add(new NpgsqlParameter { Value = maxRetries });
+        command.Parameters.Add(new NpgsqlParameter { Value = timeouts });
+        command.Parameters.Add(new NpgsqlParameter { Value = runAts });
+        command.Parameters.Add(new NpgsqlParameter { Value = delays });
+        command.Parameters.Add(new NpgsqlParameter { Value = keys });
+        command.Parameters.Add(PostgresJobStore.Jsonb(tags));
+        command.Parameters.Add(new NpgsqlParameter { Value = initial });
+        command.Parameters.Add(new NpgsqlParameter { Value = max });
+        command.Parameters.Add(new NpgsqlParameter { Value = jitter });
+        return command;
+    }
+
+    /// <param name="ids">Per row: the inserted id, or null where the row's idempotency key was already stored.</param>
+    /// <param name="existing">The stored job of each such key.</param>
+    public IReadOnlyList<InsertedJob> Results(long?[] ids, Dictionary<string, long>? existing)
+    {
+        var results = new InsertedJob[_rowOf.Length];
+        for (var i = 0; i < results.Length; i++)
+        {
+            var row = _rowOf[i];
+            if (ids[row] is { } id)
+            {
+                results[i] = new InsertedJob(new JobId(id), Existed: _repeat[i]);
+                continue;
+            }
+
+            var key = Rows[row].IdempotencyKey!;
+            results[i] = existing is not null && existing.TryGetValue(key, out var stored)
+                ? new InsertedJob(new JobId(stored), Existed: true)
+                : throw new InvalidOperationException($"The job with idempotency key '{key}' was deleted while this enqueue ran; enqueue again.");
+        }
+
+        return results;
+    }
+}

@@ -1,0 +1,456 @@
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Forge.Jobs.Storage.Postgres;
+
+/// <summary>The durable store. Each operation is one statement (one round trip), written to serve the hot path:
+/// claims take many jobs across queues with SKIP LOCKED, completions store many outcomes fenced on
+/// (id, lease owner, attempt), inserts store many jobs. All times come from the database clock.</summary>
+internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly bool _ownsDataSource;
+    private readonly PostgresStoreOptions _options;
+    private readonly PostgresStatements _sql;
+    private readonly PostgresNotifier _notifier;
+    private readonly int _commandTimeout;
+    private readonly SemaphoreSlim _initializing = new(1, 1);
+    private volatile bool _initialized;
+
+    public PostgresJobStore(NpgsqlDataSource dataSource, bool ownsDataSource, PostgresStoreOptions options, PostgresNotifier notifier)
+    {
+        _dataSource = dataSource;
+        _ownsDataSource = ownsDataSource;
+        _options = options;
+        _sql = new PostgresStatements(PostgresSchema.Quote(options.Schema));
+        _notifier = notifier;
+        _commandTimeout = Math.Max(1, (int)Math.Ceiling(options.CommandTimeout.TotalSeconds));
+        Channel = options.Schema + ".jobs";
+    }
+
+    /// <summary>The NOTIFY channel of this schema's cluster.</summary>
+    public string Channel { get; }
+
+    public NpgsqlDataSource DataSource => _dataSource;
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        if (_initialized)
+        {
+            return;
+        }
+
+        await _initializing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_initialized)
+            {
+                var schema = PostgresSchema.Quote(_options.Schema);
+                if (_options.AutoMigrate)
+                {
+                    await PostgresMigrator.MigrateAsync(_dataSource, schema, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await PostgresMigrator.VerifyAsync(_dataSource, schema, cancellationToken).ConfigureAwait(false);
+                }
+
+                _initialized = true;
+            }
+        }
+        finally
+        {
+            _initializing.Release();
+        }
+    }
+
+    public Task<IReadOnlyList<InsertedJob>> InsertManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken) =>
+        InsertManyAsync(jobs, transaction: null, cancellationToken);
+
+    /// <summary>Inserts in the caller's transaction when one is given: the jobs exist if and only if it commits,
+    /// and the wake-up hint is delivered at that commit.</summary>
+    public async Task<IReadOnlyList<InsertedJob>> InsertManyAsync(IReadOnlyList<NewJob> jobs, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var plan = InsertPlan.For(jobs);
+        var ids = new long?[plan.Rows.Count];
+        var connection = transaction?.Connection ?? await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var batch = new NpgsqlBatch(connection, transaction) { Timeout = _commandTimeout };
+            await using (batch.ConfigureAwait(false))
+            {
+                batch.BatchCommands.Add(plan.InsertCommand(_sql.Insert));
+                if (plan.DueQueues.Count > 0 && !_options.PollOnly)
+                {
+                    batch.BatchCommands.Add(BatchCommand(_sql.NotifyAvailable, Channel, plan.DueQueues.ToArray()));
+                }
+
+                var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        ids[reader.GetInt64(0) - 1] = reader.IsDBNull(1) ? null : reader.GetInt64(1);
+                    }
+                }
+            }
+
+            var conflicted = plan.Rows.Where((row, i) => ids[i] is null).Select(row => row.IdempotencyKey!).ToArray();
+            var existing = conflicted.Length == 0
+                ? null
+                : await ExistingKeysAsync(connection, transaction, conflicted, cancellationToken).ConfigureAwait(false);
+            return plan.Results(ids, existing);
+        }
+        finally
+        {
+            if (transaction is null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var queues = new string[request.Queues.Count];
+        var limits = new int[request.Queues.Count];
+        for (var i = 0; i < queues.Length; i++)
+        {
+            (queues[i], limits[i]) = request.Queues[i];
+        }
+
+        var command = Command(_sql.Claim, request.LeaseOwner, queues, limits, (long)request.LeaseDuration.TotalMilliseconds);
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                List<ClaimedJob>? claimed = null;
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    (claimed ??= []).Add(new ClaimedJob(
+                        new JobId(reader.GetInt64(0)), reader.GetString(1), reader.GetString(2), reader.GetInt16(3), reader.GetInt32(4),
+                        reader.GetInt32(5), TimeSpan.FromMilliseconds(reader.GetInt64(6)), reader.GetString(7), ReadBackoff(reader, 8),
+                        request.LeaseOwner));
+                }
+
+                return claimed ?? (IReadOnlyList<ClaimedJob>)[];
+            }
+        }
+    }
+
+    public async Task<IReadOnlyList<Completion>> CompleteManyAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var count = completions.Count;
+        var ids = new long[count];
+        var owners = new string[count];
+        var attempts = new int[count];
+        var outcomes = new string[count];
+        var results = new string?[count];
+        var errors = new string?[count];
+        var delays = new long[count];
+        var rescues = new bool[count];
+        for (var i = 0; i < count; i++)
+        {
+            var c = completions[i];
+            ids[i] = c.Id.Value;
+            owners[i] = c.LeaseOwner;
+            attempts[i] = c.Attempt;
+            outcomes[i] = OutcomeCode(c.Outcome);
+            results[i] = c.Result;
+            errors[i] = c.Error;
+            delays[i] = (long)c.RetryDelay.TotalMilliseconds;
+            rescues[i] = c.Rescue;
+        }
+
+        var command = Command(_sql.Complete, ids, owners, attempts, outcomes, Jsonb(results), errors, delays, rescues);
+        await using (command.ConfigureAwait(false))
+        {
+            var applied = new HashSet<long>();
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    applied.Add(reader.GetInt64(0));
+                }
+            }
+
+            return applied.Count == count ? [] : completions.Where(c => !applied.Contains(c.Id.Value)).ToList();
+        }
+    }
+
+    public async Task<LeaseRenewal> ExtendLeasesAsync(string leaseOwner, IReadOnlyList<LeaseRef> leases, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var ids = new long[leases.Count];
+        var attempts = new int[leases.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = leases[i].Id.Value;
+            attempts[i] = leases[i].Attempt;
+        }
+
+        var command = Command(_sql.ExtendLeases, leaseOwner, ids, attempts, (long)leaseDuration.TotalMilliseconds);
+        await using (command.ConfigureAwait(false))
+        {
+            var held = new HashSet<long>();
+            List<JobId>? cancelRequested = null;
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    held.Add(reader.GetInt64(0));
+                    if (reader.GetBoolean(1))
+                    {
+                        (cancelRequested ??= []).Add(new JobId(reader.GetInt64(0)));
+                    }
+                }
+            }
+
+            var lost = held.Count == ids.Length ? null : leases.Where(l => !held.Contains(l.Id.Value)).Select(l => l.Id).ToList();
+            return lost is null && cancelRequested is null ? LeaseRenewal.None : new LeaseRenewal(lost ?? [], cancelRequested ?? []);
+        }
+    }
+
+    public async Task<IReadOnlyList<ExpiredLease>> ListExpiredLeasesAsync(int limit, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(_sql.ListExpired, limit);
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                var expired = new List<ExpiredLease>();
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    expired.Add(new ExpiredLease(
+                        new JobId(reader.GetInt64(0)), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt32(4),
+                        ReadBackoff(reader, 5), reader.GetString(8)));
+                }
+
+                return expired;
+            }
+        }
+    }
+
+    public async Task<CancelResult> CancelAsync(JobId id, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(_sql.Cancel, id.Value, Channel);
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    return CancelResult.NotFound;
+                }
+
+                return reader.IsDBNull(1) ? CancelResult.AlreadyFinished
+                    : reader.GetBoolean(1) ? CancelResult.CancellationRequested
+                    : CancelResult.Cancelled;
+            }
+        }
+    }
+
+    public async Task<bool> RetryAsync(JobId id, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(_sql.Retry, id.Value, Channel);
+        await using (command.ConfigureAwait(false))
+        {
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string;
+        }
+    }
+
+    public async Task<JobInfo?> GetAsync(JobId id, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var jobs = await ReadJobsAsync(Command(_sql.GetJob, id.Value), cancellationToken).ConfigureAwait(false);
+        return jobs.Count == 0 ? null : jobs[0];
+    }
+
+    public async Task<IReadOnlyList<JobInfo>> ListAsync(JobQuery query, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(_sql.ListJobs, query.Before?.Value, query.State?.ToName(), query.Queue, query.Type, query.Tag, query.Limit);
+        return await ReadJobsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(JobId id, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(_sql.ListAttempts, id.Value);
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                var attempts = new List<JobAttempt>();
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    attempts.Add(new JobAttempt(
+                        reader.GetInt32(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3),
+                        ParseOutcome(reader.GetString(4)), reader.IsDBNull(5) ? null : reader.GetString(5)));
+                }
+
+                return attempts;
+            }
+        }
+    }
+
+    public Task<IDisposable> SubscribeAsync(IJobStoreListener listener, CancellationToken cancellationToken) =>
+        _options.PollOnly ? Task.FromResult<IDisposable>(NoSubscription.Instance) : _notifier.SubscribeAsync(Channel, listener, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _notifier.DisposeAsync().ConfigureAwait(false);
+        _initializing.Dispose();
+        if (_ownsDataSource)
+        {
+            await _dataSource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static string OutcomeCode(CompletionOutcome outcome) => outcome switch
+    {
+        CompletionOutcome.Succeeded => "s",
+        CompletionOutcome.Retry => "r",
+        CompletionOutcome.Dead => "d",
+        CompletionOutcome.Cancelled => "c",
+        CompletionOutcome.Released => "l",
+        _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
+    };
+
+    private static AttemptOutcome ParseOutcome(string outcome) => outcome switch
+    {
+        "succeeded" => AttemptOutcome.Succeeded,
+        "cancelled" => AttemptOutcome.Cancelled,
+        "interrupted" => AttemptOutcome.Interrupted,
+        "lease_expired" => AttemptOutcome.LeaseExpired,
+        _ => AttemptOutcome.Failed,
+    };
+
+    private static JobState ParseState(string state) => state switch
+    {
+        "scheduled" => JobState.Scheduled,
+        "available" => JobState.Available,
+        "running" => JobState.Running,
+        "retrying" => JobState.Retrying,
+        "waiting" => JobState.Waiting,
+        "succeeded" => JobState.Succeeded,
+        "dead" => JobState.Dead,
+        "cancelled" => JobState.Cancelled,
+        _ => throw new InvalidOperationException($"Unknown job state '{state}' in the database."),
+    };
+
+    private static RetryBackoff? ReadBackoff(NpgsqlDataReader reader, int first) =>
+        reader.IsDBNull(first)
+            ? null
+            : new RetryBackoff
+            {
+                InitialDelay = TimeSpan.FromMilliseconds(reader.GetInt64(first)),
+                MaxDelay = TimeSpan.FromMilliseconds(reader.GetInt64(first + 1)),
+                Jitter = reader.GetDouble(first + 2),
+            };
+
+    internal static NpgsqlParameter Jsonb(string?[] values) =>
+        new() { Value = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb };
+
+    private NpgsqlCommand Command(string sql, params object?[] parameters)
+    {
+        var command = _dataSource.CreateCommand(sql);
+        command.CommandTimeout = _commandTimeout;
+        Bind(command.Parameters, parameters);
+        return command;
+    }
+
+    private static NpgsqlBatchCommand BatchCommand(string sql, params object?[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        Bind(command.Parameters, parameters);
+        return command;
+    }
+
+    private static void Bind(NpgsqlParameterCollection collection, object?[] parameters)
+    {
+        foreach (var parameter in parameters)
+        {
+            collection.Add(parameter as NpgsqlParameter ?? new NpgsqlParameter { Value = parameter ?? DBNull.Value });
+        }
+    }
+
+    private static async Task<IReadOnlyList<JobInfo>> ReadJobsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                var jobs = new List<JobInfo>();
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    jobs.Add(new JobInfo
+                    {
+                        Id = new JobId(reader.GetInt64(0)),
+                        Type = reader.GetString(1),
+                        Queue = reader.GetString(2),
+                        State = ParseState(reader.GetString(3)),
+                        Priority = reader.GetInt16(4),
+                        Attempt = reader.GetInt32(5),
+                        MaxRetries = reader.GetInt32(6),
+                        CreatedAt = reader.GetFieldValue<DateTimeOffset>(7),
+                        RunAt = reader.GetFieldValue<DateTimeOffset>(8),
+                        AttemptedAt = reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9),
+                        FinishedAt = reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
+                        Node = reader.IsDBNull(11) ? null : reader.GetString(11),
+                        Payload = reader.GetString(12),
+                        Result = reader.IsDBNull(13) ? null : reader.GetString(13),
+                        LastError = reader.IsDBNull(14) ? null : reader.GetString(14),
+                        IdempotencyKey = reader.IsDBNull(15) ? null : reader.GetString(15),
+                        Tags = reader.GetFieldValue<string[]>(16),
+                    });
+                }
+
+                return jobs;
+            }
+        }
+    }
+
+    private async Task<Dictionary<string, long>> ExistingKeysAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string[] keys, CancellationToken cancellationToken)
+    {
+        var command = new NpgsqlCommand(_sql.ExistingKeys, connection, transaction) { CommandTimeout = _commandTimeout };
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = keys });
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                var existing = new Dictionary<string, long>(StringComparer.Ordinal);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    existing[reader.GetString(0)] = reader.GetInt64(1);
+                }
+
+                return existing;
+            }
+        }
+    }
+
+    private sealed class NoSubscription : IDisposable
+    {
+        public static readonly NoSubscription Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+}

@@ -1,0 +1,30 @@
+-- Claims due jobs for several queues in one statement: per queue up to its limit, highest priority first,
+-- then run-at, then insertion. SKIP LOCKED lets concurrent claimers take disjoint jobs without waiting.
+WITH limits AS (
+    SELECT * FROM unnest($2::text[], $3::integer[]) AS l(queue, n)
+),
+picked AS (
+    SELECT candidate.id
+    FROM limits
+    CROSS JOIN LATERAL (
+        SELECT id FROM {schema}.jobs
+        WHERE queue = limits.queue
+          AND state IN ('available', 'scheduled', 'retrying')
+          AND run_at <= now()
+        ORDER BY priority DESC, run_at, id
+        LIMIT limits.n
+        FOR UPDATE SKIP LOCKED
+    ) AS candidate
+),
+claimed AS (
+    UPDATE {schema}.jobs AS j
+    SET state = 'running', attempt = j.attempt + 1, attempted_at = now(),
+        lease_owner = $1, lease_until = now() + $4 * interval '1 millisecond'
+    FROM picked
+    WHERE j.id = picked.id
+    RETURNING j.id, j.type, j.queue, j.priority, j.attempt, j.max_retries, j.timeout_ms, j.payload::text,
+              j.backoff_initial_ms, j.backoff_max_ms, j.backoff_jitter, j.run_at
+)
+SELECT id, type, queue, priority, attempt, max_retries, timeout_ms, payload, backoff_initial_ms, backoff_max_ms, backoff_jitter
+FROM claimed
+ORDER BY priority DESC, run_at, id;

@@ -1,0 +1,49 @@
+-- Stores many outcomes in one statement. Each row applies only while the job is running under the same
+-- lease owner and attempt, and a rescue only once that lease has expired: a stale worker never overwrites a
+-- newer attempt. A cancellation asked for while the job ran wins over a retry or a hand-back.
+-- Outcomes: s = succeeded, r = retry, d = dead, c = cancelled, l = released.
+WITH input AS (
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], $5::jsonb[], $6::text[], $7::bigint[], $8::boolean[])
+        AS c(id, lease_owner, attempt, outcome, result, error, retry_delay_ms, rescue)
+),
+decided AS (
+    SELECT input.*, j.attempted_at,
+           CASE
+               WHEN input.outcome IN ('r', 'l') AND j.cancel_requested THEN 'c'
+               ELSE input.outcome
+           END AS effective
+    FROM input
+    JOIN {schema}.jobs AS j ON j.id = input.id
+    WHERE j.state = 'running' AND j.lease_owner = input.lease_owner AND j.attempt = input.attempt
+      AND (NOT input.rescue OR j.lease_until <= now())
+    FOR UPDATE OF j
+),
+updated AS (
+    UPDATE {schema}.jobs AS j
+    SET state = CASE d.effective
+                    WHEN 's' THEN 'succeeded' WHEN 'r' THEN 'retrying' WHEN 'd' THEN 'dead'
+                    WHEN 'c' THEN 'cancelled' ELSE 'available' END::{schema}.job_state,
+        result = CASE WHEN d.effective = 's' THEN d.result ELSE j.result END,
+        last_error = coalesce(d.error, j.last_error),
+        run_at = CASE d.effective WHEN 'r' THEN now() + d.retry_delay_ms * interval '1 millisecond'
+                                  WHEN 'l' THEN now() ELSE j.run_at END,
+        finished_at = CASE WHEN d.effective IN ('s', 'd', 'c') THEN now() END,
+        lease_owner = NULL, lease_until = NULL, cancel_requested = false
+    FROM decided AS d
+    WHERE j.id = d.id
+    RETURNING j.id
+),
+history AS (
+    INSERT INTO {schema}.job_attempts (job_id, attempt, node, started_at, finished_at, outcome, error)
+    SELECT d.id, d.attempt, d.lease_owner, d.attempted_at, now(),
+           CASE
+               WHEN d.effective = 's' THEN 'succeeded'
+               WHEN d.effective = 'c' THEN 'cancelled'
+               WHEN d.effective = 'l' THEN 'interrupted'
+               WHEN d.rescue THEN 'lease_expired'
+               ELSE 'failed'
+           END,
+           d.error
+    FROM decided AS d JOIN updated AS u ON u.id = d.id
+)
+SELECT id FROM updated;

@@ -1,0 +1,5 @@
+SELECT id, type, queue, attempt, max_retries, backoff_initial_ms, backoff_max_ms, backoff_jitter, lease_owner
+FROM {schema}.jobs
+WHERE state = 'running' AND lease_until <= now()
+ORDER BY lease_until
+LIMIT $1;

@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Forge.Jobs.Tests.Support;
+
+/// <summary>The PostgreSQL server of a test run, found once per process: the connection string in
+/// <c>FORGE_TEST_PG</c> if set; else a throw-away cluster started from the local server binaries (run as the
+/// <c>postgres</c> user when the tests run as root), stopped and deleted when the process exits.</summary>
+internal sealed class PostgresServer
+{
+    public const string EnvironmentVariable = "FORGE_TEST_PG";
+
+    private static readonly Lazy<Task<PostgresServer>> Shared = new(StartAsync);
+    private static int _databases;
+
+    private PostgresServer(string connectionString, string? dataDirectory = null, string? binDirectory = null)
+    {
+        ConnectionString = connectionString;
+        DataDirectory = dataDirectory;
+        BinDirectory = binDirectory;
+    }
+
+    /// <summary>Connects to the server's maintenance database as a user that may create databases.</summary>
+    public string ConnectionString { get; }
+
+    /// <summary>The data directory of a cluster these tests started, else null.</summary>
+    public string? DataDirectory { get; }
+
+    public string? BinDirectory { get; }
+
+    public static Task<PostgresServer> GetAsync() => Shared.Value;
+
+    /// <summary>Creates an empty database and returns a connection string to it.</summary>
+    public async Task<string> CreateDatabaseAsync()
+    {
+        var name = $"forge_test_{Environment.ProcessId}_{Interlocked.Increment(ref _databases)}";
+        await using (var dataSource = NpgsqlDataSource.Create(ConnectionString))
+        {
+            await using var drop = dataSource.CreateCommand($"DROP DATABASE IF EXISTS {name}");
+            await drop.ExecuteNonQueryAsync();
+            await using var create = dataSource.CreateCommand($"CREATE DATABASE {name}");
+            await create.ExecuteNonQueryAsync();
+        }
+
+        return new NpgsqlConnectionStringBuilder(ConnectionString) { Database = name }.ConnectionString;
+    }
+
+    private static async Task<PostgresServer> StartAsync()
+    {
+        var given = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(given))
+        {
+            return new PostgresServer(given);
+        }
+
+        var bin = FindBinaries();
+        if (bin is null)
+        {
+            throw new InvalidOperationException(
+                $"No PostgreSQL server for the tests. Set {EnvironmentVariable} to the connection string of a server whose user may create databases, " +
+                "or install the PostgreSQL server binaries (initdb and pg_ctl on PATH or under /usr/lib/postgresql/*/bin; on Debian: apt-get install postgresql). " +
+                "bash .ci/run installs them when they are missing.");
+        }
+
+        return await Task.Run(() => StartCluster(bin));
+    }
+
+    private static string? FindBinaries()
+    {
+        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
+        {
+            if (File.Exists(Path.Combine(directory, "initdb")) && File.Exists(Path.Combine(directory, "pg_ctl")))
+            {
+                return directory;
+            }
+        }
+
+        return Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql")
+                .Select(version => Path.Combine(version, "bin"))
+                .Where(bin => File.Exists(Path.Combine(bin, "initdb")))
+                .OrderByDescending(bin => int.TryParse(Path.GetFileName(Path.GetDirectoryName(bin)), out var v) ? v : 0)
+                .FirstOrDefault()
+            : null;
+    }
+
+    private static PostgresServer StartCluster(string bin)
+    {
+        DeleteClustersOfEndedRuns();
+        var root = Path.Combine(Path.GetTempPath(), $"forge-pg-{Environment.ProcessId}-{Guid.NewGuid():N}"[..32]);
+        var data = Path.Combine(root, "data");
+        Directory.CreateDirectory(root);
+        var asRoot = Environment.UserName == "root";
+        if (asRoot)
+        {
+            Run("chown", ["postgres:postgres", root], asPostgres: false);
+        }
+
+        var port = FreePort();
+        Run(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"], asRoot);
+        var settings = $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=500 -c fsync=off -c full_page_writes=off -c shared_buffers=128MB";
+        Run(Path.Combine(bin, "pg_ctl"), ["-D", data, "-l", Path.Combine(root, "postgres.log"), "-o", settings, "-w", "-t", "60", "start"], asRoot);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Run(Path.Combine(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"], asRoot);
+                Directory.Delete(root, recursive: true);
+            }
+            catch (Exception exception) when (exception is InvalidOperationException or IOException or UnauthorizedAccessException)
+            {
+                // Best effort: the directory lives under the temp folder.
+            }
+        };
+
+        var connectionString = new NpgsqlConnectionStringBuilder
+        {
+            Host = "127.0.0.1",
+            Port = port,
+            Username = "postgres",
+            Database = "postgres",
+            IncludeErrorDetail = true,
+        }.ConnectionString;
+        return new PostgresServer(connectionString, data, bin);
+    }
+
+    /// <summary>Removes the folders of earlier runs whose test process has ended (its exit may not have had time to).</summary>
+    private static void DeleteClustersOfEndedRuns()
+    {
+        foreach (var folder in Directory.GetDirectories(Path.GetTempPath(), "forge-pg-*"))
+        {
+            var parts = Path.GetFileName(folder).Split('-');
+            if (parts.Length > 2 && int.TryParse(parts[2], out var pid) && !IsRunning(pid) && !File.Exists(Path.Combine(folder, "data", "postmaster.pid")))
+            {
+                try
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Runs a server binary, as the postgres user when the tests run as root (PostgreSQL refuses root).</summary>
+    public static void Run(string file, IReadOnlyList<string> arguments, bool asPostgres)
+    {
+        var start = new ProcessStartInfo(asPostgres ? "runuser" : file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (asPostgres)
+        {
+            foreach (var argument in (string[])["-u", "postgres", "--", file])
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
+
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed with exit code {process.ExitCode}: {error}{output.Result}");
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>A fresh database for one test class.</summary>
+public sealed class PostgresDatabase : IAsyncLifetime
+{
+    private string? _connectionString;
+
+    public string ConnectionString => _connectionString ?? throw new InvalidOperationException("The database is created in InitializeAsync.");
+
+    public async Task InitializeAsync() => _connectionString = await (await PostgresServer.GetAsync()).CreateDatabaseAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+}
