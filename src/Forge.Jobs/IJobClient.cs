@@ -1,3 +1,5 @@
+using Npgsql;
+
 namespace Forge.Jobs;
 
 /// <summary>Enqueues and inspects jobs. Registered by <c>AddForgeJobs</c>; safe to use from any thread.</summary>
@@ -12,6 +14,17 @@ public interface IJobClient
     /// (an <see cref="JobOptions.IdempotencyKey"/> is not allowed here: it would make them one job).</summary>
     /// <returns>The ids, in the order of <paramref name="jobs"/>.</returns>
     Task<IReadOnlyList<JobId>> EnqueueManyAsync<TJob>(IEnumerable<TJob> jobs, JobOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores one job inside the caller's PostgreSQL transaction: the job exists if and only if that
+    /// transaction commits, and nodes hear of it at the commit. The transaction must be on the store's database.</summary>
+    /// <inheritdoc cref="EnqueueAsync{TJob}(TJob, JobOptions?, CancellationToken)"/>
+    /// <exception cref="InvalidOperationException">The store is not the PostgreSQL store.</exception>
+    Task<JobId> EnqueueAsync<TJob>(TJob job, JobOptions? options, NpgsqlTransaction transaction, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores many jobs of one type inside the caller's PostgreSQL transaction, in one round trip.</summary>
+    /// <inheritdoc cref="EnqueueManyAsync{TJob}(IEnumerable{TJob}, JobOptions?, CancellationToken)"/>
+    /// <exception cref="InvalidOperationException">The store is not the PostgreSQL store.</exception>
+    Task<IReadOnlyList<JobId>> EnqueueManyAsync<TJob>(IEnumerable<TJob> jobs, JobOptions? options, NpgsqlTransaction transaction, CancellationToken cancellationToken = default);
 
     /// <summary>The job with this id, or <see langword="null"/> when there is none.</summary>
     Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default);

@@ -1,39 +1,45 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Forge.Jobs.Processing;
 using Forge.Jobs.Storage;
+using Forge.Jobs.Storage.Postgres;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace Forge.Jobs;
 
 /// <summary>What a handler knows about the attempt it runs, and what it can do about it.</summary>
 public sealed class JobContext
 {
-    private readonly ClaimedJob _job;
-    private readonly LeaseKeeper _leases;
+    private readonly RunningJob _attempt;
+    private readonly AttemptServices _services;
 
-    internal JobContext(ClaimedJob job, ILogger logger, LeaseKeeper leases)
+    internal JobContext(RunningJob attempt, ILogger logger, AttemptServices services)
     {
-        _job = job;
-        _leases = leases;
+        _attempt = attempt;
+        _services = services;
         Logger = logger;
     }
 
+    private ClaimedJob Claimed => _attempt.Job;
+
     /// <summary>The job's id.</summary>
-    public JobId JobId => _job.Id;
+    public JobId JobId => Claimed.Id;
 
     /// <summary>The job's stable type name.</summary>
-    public string JobType => _job.Type;
+    public string JobType => Claimed.Type;
 
     /// <summary>The queue the job was claimed from.</summary>
-    public string Queue => _job.Queue;
+    public string Queue => Claimed.Queue;
 
     /// <summary>This attempt's number, from 1.</summary>
-    public int Attempt => _job.Attempt;
+    public int Attempt => Claimed.Attempt;
 
     /// <summary>How many retries the job has in all; the job is dead when attempt <c>MaxRetries + 1</c> fails.</summary>
-    public int MaxRetries => _job.MaxRetries;
+    public int MaxRetries => Claimed.MaxRetries;
 
     /// <summary>Whether a failure of this attempt makes the job dead instead of retrying it.</summary>
-    public bool IsLastAttempt => _job.Attempt > _job.MaxRetries;
+    public bool IsLastAttempt => Claimed.Attempt > Claimed.MaxRetries;
 
     /// <summary>A logger whose scope carries the job id, type, queue and attempt.</summary>
     public ILogger Logger { get; }
@@ -43,5 +49,34 @@ public sealed class JobContext
     /// <returns><see langword="false"/> when the lease was lost (the job was rescued and may run elsewhere):
     /// the handler should stop, as its outcome will not be stored.</returns>
     public Task<bool> ExtendLeaseAsync(CancellationToken cancellationToken = default) =>
-        _leases.ExtendOneAsync(_job, cancellationToken);
+        _services.Leases.ExtendOneAsync(Claimed, cancellationToken);
+
+    /// <summary>Marks this job succeeded inside the handler's own transaction on the store's PostgreSQL database,
+    /// so that the handler's writes and the job's completion commit together or not at all. Call it just before
+    /// committing; after the handler returns, the node stores nothing more for this attempt. If the transaction
+    /// rolls back instead, the job stays running until its lease expires and is then retried.</summary>
+    /// <exception cref="LeaseLostException">The attempt lost its lease: do not commit.</exception>
+    /// <exception cref="InvalidOperationException">The store is not the PostgreSQL store.</exception>
+    public Task CompleteAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken = default) =>
+        CompleteAsync(transaction, result: null, cancellationToken);
+
+    /// <summary>Marks this job succeeded with <paramref name="result"/> inside the handler's own transaction.</summary>
+    /// <inheritdoc cref="CompleteAsync(NpgsqlTransaction, CancellationToken)"/>
+    public Task CompleteAsync<TResult>(NpgsqlTransaction transaction, TResult result, CancellationToken cancellationToken = default) =>
+        CompleteAsync(transaction, JsonSerializer.Serialize(result, (JsonTypeInfo<TResult>)_services.Serializer.GetTypeInfo(typeof(TResult))), cancellationToken);
+
+    private async Task CompleteAsync(NpgsqlTransaction transaction, string? result, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        var store = _services.Store as PostgresJobStore
+            ?? throw new InvalidOperationException("Completing a job inside a transaction needs the PostgreSQL store: call UsePostgres in AddForgeJobs.");
+        var completion = new Completion(Claimed.Id, Claimed.LeaseOwner, Claimed.Attempt, CompletionOutcome.Succeeded, Result: result);
+        var refused = await store.CompleteManyAsync([completion], transaction, cancellationToken).ConfigureAwait(false);
+        if (refused.Count > 0)
+        {
+            throw new LeaseLostException(Claimed.Id, Claimed.Attempt);
+        }
+
+        _attempt.CompletedByHandler = true;
+    }
 }

@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Forge.Jobs.Serialization;
 using Forge.Jobs.Storage;
+using Forge.Jobs.Storage.Postgres;
+using Npgsql;
 
 namespace Forge.Jobs.Client;
 
@@ -9,13 +11,19 @@ internal sealed class JobClient(IJobStore store, JobTypeRegistry registry) : IJo
 {
     public const int MaxListLimit = 1000;
 
-    public async Task<JobId> EnqueueAsync<TJob>(TJob job, JobOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<JobId> EnqueueAsync<TJob>(TJob job, JobOptions? options = null, CancellationToken cancellationToken = default) =>
+        EnqueueAsync(job, options, transaction: null, cancellationToken);
+
+    public async Task<JobId> EnqueueAsync<TJob>(TJob job, JobOptions? options, NpgsqlTransaction? transaction, CancellationToken cancellationToken = default)
     {
-        var inserted = await store.InsertManyAsync([NewJobs.Create(job, options, registry)], cancellationToken).ConfigureAwait(false);
+        var inserted = await InsertAsync([NewJobs.Create(job, options, registry)], transaction, cancellationToken).ConfigureAwait(false);
         return inserted[0].Id;
     }
 
-    public async Task<IReadOnlyList<JobId>> EnqueueManyAsync<TJob>(IEnumerable<TJob> jobs, JobOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<JobId>> EnqueueManyAsync<TJob>(IEnumerable<TJob> jobs, JobOptions? options = null, CancellationToken cancellationToken = default) =>
+        EnqueueManyAsync(jobs, options, transaction: null, cancellationToken);
+
+    public async Task<IReadOnlyList<JobId>> EnqueueManyAsync<TJob>(IEnumerable<TJob> jobs, JobOptions? options, NpgsqlTransaction? transaction, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(jobs);
         if (options?.IdempotencyKey is not null)
@@ -29,7 +37,7 @@ internal sealed class JobClient(IJobStore store, JobTypeRegistry registry) : IJo
             return [];
         }
 
-        var inserted = await store.InsertManyAsync(rows, cancellationToken).ConfigureAwait(false);
+        var inserted = await InsertAsync(rows, transaction, cancellationToken).ConfigureAwait(false);
         var ids = new JobId[inserted.Count];
         for (var i = 0; i < ids.Length; i++)
         {
@@ -37,6 +45,18 @@ internal sealed class JobClient(IJobStore store, JobTypeRegistry registry) : IJo
         }
 
         return ids;
+    }
+
+    private Task<IReadOnlyList<InsertedJob>> InsertAsync(IReadOnlyList<NewJob> rows, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
+    {
+        if (transaction is null)
+        {
+            return store.InsertManyAsync(rows, cancellationToken);
+        }
+
+        return store is PostgresJobStore postgres
+            ? postgres.InsertManyAsync(rows, transaction, cancellationToken)
+            : throw new InvalidOperationException("Enqueueing inside a transaction needs the PostgreSQL store: call UsePostgres in AddForgeJobs.");
     }
 
     public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default) =>

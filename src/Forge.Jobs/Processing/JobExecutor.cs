@@ -14,7 +14,7 @@ internal sealed class JobExecutor(
     JobTypeRegistry registry,
     RetryPolicy retryPolicy,
     RunningJobs running,
-    LeaseKeeper leases,
+    AttemptServices attemptServices,
     TimeProvider time,
     ILoggerFactory loggerFactory)
 {
@@ -24,7 +24,8 @@ internal sealed class JobExecutor(
     private readonly ILogger _logger = loggerFactory.CreateLogger("Forge.Jobs.Processing");
     private readonly ILogger _jobLogger = loggerFactory.CreateLogger("Forge.Jobs.Job");
 
-    public async Task<Completion> RunAsync(ClaimedJob job)
+    /// <returns>The attempt's outcome to store, or <see langword="null"/> when the handler stored it itself.</returns>
+    public async Task<Completion?> RunAsync(ClaimedJob job)
     {
         var attempt = new RunningJob(job, time);
         running.Add(attempt);
@@ -35,8 +36,9 @@ internal sealed class JobExecutor(
             var invoker = registry.Find(job.Type)
                 ?? throw new InvalidOperationException(
                     $"No handler is registered for job type '{job.Type}' on node {job.LeaseOwner}. Register one with AddHandler on every node that serves queue '{job.Queue}'.");
-            invocation = invoker.InvokeAsync(services, job.Payload, new JobContext(job, _jobLogger, leases), attempt.Token);
-            return Succeeded(job, await AwaitHandlerAsync(invocation, attempt).ConfigureAwait(false));
+            invocation = invoker.InvokeAsync(services, job.Payload, new JobContext(attempt, _jobLogger, attemptServices), attempt.Token);
+            var result = await AwaitHandlerAsync(invocation, attempt).ConfigureAwait(false);
+            return attempt.CompletedByHandler ? null : Succeeded(job, result);
         }
         catch (Exception exception)
         {

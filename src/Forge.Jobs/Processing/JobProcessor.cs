@@ -52,7 +52,7 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         _time = time;
         _logger = loggerFactory.CreateLogger("Forge.Jobs.Processing");
         _leaseKeeper = new LeaseKeeper(store, _running, _options, time, _logger);
-        _executor = new JobExecutor(services, registry, retryPolicy, _running, _leaseKeeper, time, loggerFactory);
+        _executor = new JobExecutor(services, registry, retryPolicy, _running, new AttemptServices(_leaseKeeper, store, registry.Serializer), time, loggerFactory);
         _completer = new JobCompleter(store, _options, time, _logger);
         _rescuer = new JobRescuer(store, retryPolicy, _options, time, _logger);
         foreach (var queue in registry.Queues)
@@ -156,7 +156,10 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
     {
         try
         {
-            _completer.Enqueue(await _executor.RunAsync(job).ConfigureAwait(false));
+            if (await _executor.RunAsync(job).ConfigureAwait(false) is { } completion)
+            {
+                _completer.Enqueue(completion);
+            }
         }
         catch (Exception exception)
         {

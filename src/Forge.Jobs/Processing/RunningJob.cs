@@ -28,6 +28,9 @@ internal sealed class RunningJob : IDisposable
 
     public ClaimedJob Job { get; }
 
+    /// <summary>Set when the handler stored its own success inside its transaction; the node then stores nothing.</summary>
+    public bool CompletedByHandler { get; set; }
+
     public CancellationToken Token => _cancellation.Token;
 
     /// <summary>The first reason given to <see cref="Stop"/>; <see cref="StopReason.None"/> with a fired token means timeout.</summary>

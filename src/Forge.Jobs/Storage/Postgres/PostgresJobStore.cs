@@ -142,7 +142,12 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         }
     }
 
-    public async Task<IReadOnlyList<Completion>> CompleteManyAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<Completion>> CompleteManyAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken) =>
+        CompleteManyAsync(completions, transaction: null, cancellationToken);
+
+    /// <summary>Stores outcomes inside the caller's transaction when one is given, so that they commit or roll
+    /// back with the caller's own writes.</summary>
+    public async Task<IReadOnlyList<Completion>> CompleteManyAsync(IReadOnlyList<Completion> completions, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         var count = completions.Count;
@@ -167,7 +172,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             rescues[i] = c.Rescue;
         }
 
-        var command = Command(_sql.Complete, ids, owners, attempts, outcomes, Jsonb(results), errors, delays, rescues);
+        var command = Command(transaction, _sql.Complete, ids, owners, attempts, outcomes, Jsonb(results), errors, delays, rescues);
         await using (command.ConfigureAwait(false))
         {
             var applied = new HashSet<long>();
@@ -365,9 +370,12 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
     internal static NpgsqlParameter Jsonb(string?[] values) =>
         new() { Value = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb };
 
-    private NpgsqlCommand Command(string sql, params object?[] parameters)
+    private NpgsqlCommand Command(string sql, params object?[] parameters) => Command(null, sql, parameters);
+
+    /// <summary>A command on its own pooled connection, or on the caller's transaction when one is given.</summary>
+    private NpgsqlCommand Command(NpgsqlTransaction? transaction, string sql, params object?[] parameters)
     {
-        var command = _dataSource.CreateCommand(sql);
+        var command = transaction is null ? _dataSource.CreateCommand(sql) : new NpgsqlCommand(sql, transaction.Connection, transaction);
         command.CommandTimeout = _commandTimeout;
         Bind(command.Parameters, parameters);
         return command;
