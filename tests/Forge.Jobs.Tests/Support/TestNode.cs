@@ -35,6 +35,21 @@ internal sealed class TestNode : IAsyncDisposable
         return new TestNode(host);
     }
 
+    /// <summary>A node on the PostgreSQL store, in its own schema of the given database.</summary>
+    public static async Task<TestNode> StartPostgresAsync(string connectionString, string schema, Action<ForgeJobsBuilder> configure, Action<IServiceCollection>? services = null)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        services?.Invoke(builder.Services);
+        builder.Services.AddForgeJobs(forge =>
+        {
+            forge.UsePostgres(connectionString, o => o.Schema = schema);
+            configure(forge);
+        });
+        var host = builder.Build();
+        await Wait.For(host.StartAsync(), "the node to start");
+        return new TestNode(host);
+    }
+
     public async Task StopAsync()
     {
         _stopped = true;
