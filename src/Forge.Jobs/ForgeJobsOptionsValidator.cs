@@ -50,6 +50,11 @@ internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOpti
                 errors.Add(string.Create(CultureInfo.InvariantCulture, $"Queue '{queue.Name}': Concurrency is {queue.Concurrency}; use 1 to {MaxConcurrency} jobs at once."));
             }
 
+            if (queue.MaxLength is < 1)
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"Queue '{queue.Name}': MaxLength is {queue.MaxLength}; use at least 1, or leave it unset for an unbounded queue."));
+            }
+
             Add(errors, queue.Backoff?.Validate($"Queue '{queue.Name}': Backoff"));
         }
 

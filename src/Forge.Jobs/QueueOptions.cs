@@ -15,6 +15,13 @@ public sealed class QueueOptions
     /// <value>Defaults to 10.</value>
     public int Concurrency { get; set; } = 10;
 
+    /// <summary>The most jobs the queue may hold waiting to run (available, scheduled or retrying; running jobs do
+    /// not count). An enqueue that would pass it throws <see cref="QueueFullException"/> and stores nothing.
+    /// Enforced by the processes that declare the queue. The check and the insert are not serialized, so
+    /// enqueues racing each other may pass the bound by at most the jobs they insert at the same moment.</summary>
+    /// <value>Defaults to none: the queue is unbounded.</value>
+    public int? MaxLength { get; set; }
+
     /// <summary>The retry backoff for jobs on this queue whose job type sets none.</summary>
     /// <value>Defaults to none: <see cref="ForgeJobsOptions.Backoff"/> applies.</value>
     public RetryBackoff? Backoff { get; set; }

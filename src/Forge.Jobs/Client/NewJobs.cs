@@ -23,13 +23,14 @@ internal static class NewJobs
         var payload = JsonSerializer.Serialize(job, (JsonTypeInfo<TJob>)registry.Serializer.GetTypeInfo(typeof(TJob)));
         if (options is null)
         {
-            return new NewJob(type, defaults.Queue, payload, JobPriority.Normal, defaults.MaxRetries, defaults.Timeout, null, TimeSpan.Zero, null, [], null);
+            return new NewJob(type, defaults.Queue, payload, JobPriority.Normal, defaults.MaxRetries, defaults.Timeout, null, TimeSpan.Zero, null, [], null, registry.MaxLengthOf(defaults.Queue));
         }
 
         Validate(options);
+        var queue = options.Queue ?? defaults.Queue;
         return new NewJob(
             type,
-            options.Queue ?? defaults.Queue,
+            queue,
             payload,
             options.Priority,
             options.MaxRetries ?? defaults.MaxRetries,
@@ -38,7 +39,8 @@ internal static class NewJobs
             options.Delay ?? TimeSpan.Zero,
             options.IdempotencyKey,
             options.Tags is { Count: > 0 } tags ? [.. tags] : [],
-            options.Backoff);
+            options.Backoff,
+            registry.MaxLengthOf(queue));
     }
 
     private static void Validate(JobOptions options)

@@ -28,6 +28,8 @@ internal sealed class JobTypeRegistry
 
     public JobInvoker? Find(string typeName) => _byName.GetValueOrDefault(typeName);
 
+    public int? MaxLengthOf(string queue) => _options.Queues.GetValueOrDefault(queue)?.MaxLength;
+
     public JobTypeOptions OptionsFor(Type jobType) => _byJobType.GetValueOrDefault(jobType) ?? Unregistered;
 
     /// <summary>The backoff of a job: its own, else its type's, else its queue's, else the node's.</summary>

@@ -11,6 +11,7 @@ internal interface IJobStore
 
     /// <summary>Stores jobs in one round trip. A job whose idempotency key is already stored (or appears earlier
     /// in the same call) is not stored again; its entry points at the stored job.</summary>
+    /// <exception cref="QueueFullException">A bounded queue would pass its <see cref="NewJob.MaxLength"/>; nothing was stored.</exception>
     Task<IReadOnlyList<InsertedJob>> InsertManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken);
 
     /// <summary>Claims due jobs in one round trip: per queue up to its limit, highest priority first, then by

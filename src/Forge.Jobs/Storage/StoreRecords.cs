@@ -1,7 +1,7 @@
 namespace Forge.Jobs.Storage;
 
 /// <summary>A job to insert, with every option resolved. <see cref="RunAt"/> wins over <see cref="Delay"/>,
-/// which is added to the store's clock.</summary>
+/// which is added to the store's clock. <see cref="MaxLength"/> is the bound of the job's queue, if it has one.</summary>
 internal sealed record NewJob(
     string Type,
     string Queue,
@@ -13,7 +13,8 @@ internal sealed record NewJob(
     TimeSpan Delay,
     string? IdempotencyKey,
     IReadOnlyList<string> Tags,
-    RetryBackoff? Backoff);
+    RetryBackoff? Backoff,
+    int? MaxLength = null);
 
 internal readonly record struct InsertedJob(JobId Id, bool Existed);
 

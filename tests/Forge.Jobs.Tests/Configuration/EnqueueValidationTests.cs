@@ -14,6 +14,7 @@ public sealed class EnqueueValidationTests
     public EnqueueValidationTests()
     {
         var options = new ForgeJobsOptions();
+        options.Queues.Add("bounded", new QueueOptions("bounded") { MaxLength = 1 });
         options.Handlers.Add(new HandlerRegistration(typeof(PingHandler), typeof(Ping), "ping", new JobTypeOptions { Queue = "pings", MaxRetries = 7 }, (r, j) => new JobInvoker<PingHandler, Ping>(r, j)));
         _client = new JobClient(_store, new JobTypeRegistry(Options.Create(options)));
     }
@@ -60,6 +61,16 @@ public sealed class EnqueueValidationTests
 
         var job = await _client.GetJobAsync(id);
         Assert.Equal(("urgent", 0, 9, "a"), (job!.Queue, job.MaxRetries, job.Priority, Assert.Single(job.Tags)));
+    }
+
+    [Fact]
+    public async Task Enqueue_PastTheMaxLengthOfADeclaredQueue_ThrowsQueueFull()
+    {
+        await _client.EnqueueAsync(new Ping(1), new JobOptions { Queue = "bounded" });
+
+        var error = await Assert.ThrowsAsync<QueueFullException>(() => _client.EnqueueAsync(new Ping(2), new JobOptions { Queue = "bounded" }));
+
+        Assert.Contains("Queue 'bounded' is full: it holds its maximum of 1 jobs waiting to run", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -16,6 +16,14 @@ public sealed class OptionsValidationTests
     }
 
     [Fact]
+    public async Task Start_MaxLengthBelowOne_Fails()
+    {
+        var error = await StartFailureAsync(f => f.AddQueue("emails", q => q.MaxLength = 0));
+
+        Assert.Contains("Queue 'emails': MaxLength is 0; use at least 1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_HandlerForUndeclaredQueue_FailsSayingHowToDeclareIt()
     {
         var error = await StartFailureAsync(f => f.AddHandler<PingHandler, Ping>(t => t.Queue = "reports"));

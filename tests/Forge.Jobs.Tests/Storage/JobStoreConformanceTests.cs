@@ -123,6 +123,37 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Insert_IntoAFullBoundedQueue_ThrowsAndStoresNothing()
+    {
+        await InsertAsync(TestJobs.New(maxLength: 3), TestJobs.New(maxLength: 3), TestJobs.New(maxLength: 3));
+
+        var error = await Assert.ThrowsAsync<QueueFullException>(() => InsertAsync(TestJobs.New(maxLength: 3)));
+
+        Assert.Equal(("default", 3), (error.Queue, error.MaxLength));
+        Assert.Equal(3, (await Store.ListAsync(new JobQuery(), default)).Count);
+    }
+
+    [Fact]
+    public async Task Insert_BatchThatWouldOverflowABoundedQueue_StoresNoneOfIt()
+    {
+        await InsertAsync(TestJobs.New(maxLength: 3));
+
+        await Assert.ThrowsAsync<QueueFullException>(() => InsertAsync(TestJobs.New(queue: "other"), TestJobs.New(maxLength: 3), TestJobs.New(maxLength: 3), TestJobs.New(maxLength: 3)));
+
+        Assert.Single(await Store.ListAsync(new JobQuery(), default));
+    }
+
+    [Fact]
+    public async Task Insert_BoundedQueue_CountsOnlyJobsWaitingToRun()
+    {
+        await InsertAsync(TestJobs.New(maxLength: 2), TestJobs.New(maxLength: 2, runAt: DateTimeOffset.UtcNow.AddHours(1)));
+        await Assert.ThrowsAsync<QueueFullException>(() => InsertAsync(TestJobs.New(maxLength: 2)));
+        Assert.Single(await ClaimAsync(NodeA));
+
+        Assert.Single(await InsertAsync(TestJobs.New(maxLength: 2)));
+    }
+
+    [Fact]
     public async Task Claim_HigherPriorityFirst()
     {
         var ids = await InsertAsync(TestJobs.New(priority: 1), TestJobs.New(priority: 9), TestJobs.New(priority: 5), TestJobs.New(priority: 0));

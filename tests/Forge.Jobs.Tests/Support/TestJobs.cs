@@ -13,6 +13,7 @@ internal static class TestJobs
         string? idempotencyKey = null,
         string type = "test_job",
         string payload = "{}",
-        IReadOnlyList<string>? tags = null) =>
-        new(type, queue, payload, priority, maxRetries, TimeSpan.FromMinutes(5), runAt, delay, idempotencyKey, tags ?? [], null);
+        IReadOnlyList<string>? tags = null,
+        int? maxLength = null) =>
+        new(type, queue, payload, priority, maxRetries, TimeSpan.FromMinutes(5), runAt, delay, idempotencyKey, tags ?? [], null, maxLength);
 }

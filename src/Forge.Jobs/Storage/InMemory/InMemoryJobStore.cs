@@ -19,6 +19,7 @@ internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
         HashSet<string>? availableQueues = null;
         lock (_lock)
         {
+            ThrowIfAnyQueueWouldOverflow(jobs);
             var now = time.GetUtcNow();
             for (var i = 0; i < jobs.Count; i++)
             {
@@ -283,6 +284,18 @@ internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
         }
 
         return Task.FromResult<IDisposable>(new Subscription(this, listener));
+    }
+
+    private void ThrowIfAnyQueueWouldOverflow(IReadOnlyList<NewJob> jobs)
+    {
+        foreach (var bounded in jobs.Where(j => j.MaxLength is not null).GroupBy(j => j.Queue, StringComparer.Ordinal))
+        {
+            var maxLength = bounded.Max(j => j.MaxLength!.Value);
+            if (QueueOf(bounded.Key).Count + bounded.Count() > maxLength)
+            {
+                throw new QueueFullException(bounded.Key, maxLength);
+            }
+        }
     }
 
     private static bool Holds(StoredJob job, Completion completion, DateTimeOffset now) =>

@@ -25,6 +25,9 @@ internal sealed class QueueIndex
     private readonly SortedSet<StoredJob> _ready = new(ClaimOrder);
     private readonly SortedSet<StoredJob> _pending = new(DueOrder);
 
+    /// <summary>How many jobs wait in this queue: available, scheduled or retrying.</summary>
+    public int Count => _ready.Count + _pending.Count;
+
     /// <summary>Adds a job in state available (due now) or scheduled/retrying (due later).</summary>
     public void Add(StoredJob job)
     {

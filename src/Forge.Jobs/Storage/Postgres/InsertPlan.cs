@@ -74,6 +74,7 @@ internal sealed class InsertPlan
         var initial = new long?[n];
         var max = new long?[n];
         var jitter = new double?[n];
+        var maxLengths = new int?[n];
         for (var i = 0; i < n; i++)
         {
             var job = Rows[i];
@@ -90,6 +91,7 @@ internal sealed class InsertPlan
             initial[i] = (long?)job.Backoff?.InitialDelay.TotalMilliseconds;
             max[i] = (long?)job.Backoff?.MaxDelay.TotalMilliseconds;
             jitter[i] = job.Backoff?.Jitter;
+            maxLengths[i] = job.MaxLength;
         }
 
         var command = new NpgsqlBatchCommand(sql);
@@ -106,6 +108,7 @@ internal sealed class InsertPlan
         command.Parameters.Add(new NpgsqlParameter { Value = initial });
         command.Parameters.Add(new NpgsqlParameter { Value = max });
         command.Parameters.Add(new NpgsqlParameter { Value = jitter });
+        command.Parameters.Add(new NpgsqlParameter { Value = maxLengths });
         return command;
     }
 

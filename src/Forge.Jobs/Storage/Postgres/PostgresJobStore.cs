@@ -87,13 +87,25 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                     batch.BatchCommands.Add(BatchCommand(_sql.NotifyAvailable, Channel, plan.DueQueues.ToArray()));
                 }
 
+                QueueFullException? full = null;
                 var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (reader.ConfigureAwait(false))
                 {
                     while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     {
+                        if (!reader.IsDBNull(2))
+                        {
+                            full ??= new QueueFullException(reader.GetString(2), reader.GetInt32(3));
+                            continue;
+                        }
+
                         ids[reader.GetInt64(0) - 1] = reader.IsDBNull(1) ? null : reader.GetInt64(1);
                     }
+                }
+
+                if (full is not null)
+                {
+                    throw full;
                 }
             }
 
