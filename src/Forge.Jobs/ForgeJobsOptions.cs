@@ -35,6 +35,15 @@ public sealed class ForgeJobsOptions
     /// <value>Defaults to 15 seconds.</value>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>How long a succeeded job (with its result and history) is kept before the leader deletes it.
+    /// Its idempotency key is released with it.</summary>
+    /// <value>Defaults to 1 day.</value>
+    public TimeSpan SucceededRetention { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>How long a dead or cancelled job is kept (the dead-letter set) before the leader deletes it.</summary>
+    /// <value>Defaults to 14 days.</value>
+    public TimeSpan FailedRetention { get; set; } = TimeSpan.FromDays(14);
+
     /// <summary>The retry backoff for jobs whose job type and queue set none.</summary>
     /// <value>Defaults to <see cref="RetryBackoff.Default"/>: 1 s doubling, capped at 5 min, ±20 % jitter.</value>
     public RetryBackoff Backoff { get; set; } = RetryBackoff.Default;

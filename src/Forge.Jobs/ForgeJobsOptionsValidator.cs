@@ -9,6 +9,7 @@ namespace Forge.Jobs;
 internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOptions>
 {
     public const int MaxConcurrency = 10_000;
+    private static readonly TimeSpan MaxRetention = TimeSpan.FromDays(3650);
 
     public ValidateOptionsResult Validate(string? name, ForgeJobsOptions options)
     {
@@ -32,6 +33,8 @@ internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOpti
             errors.Add($"ForgeJobsOptions.ShutdownTimeout is {options.ShutdownTimeout}; use zero (cancel running jobs at once) up to {JobDefaults.MaxInterval}.");
         }
 
+        Retention(errors, nameof(options.SucceededRetention), options.SucceededRetention);
+        Retention(errors, nameof(options.FailedRetention), options.FailedRetention);
         Add(errors, options.Backoff?.Validate("ForgeJobsOptions.Backoff") ?? (options.Backoff is null ? "ForgeJobsOptions.Backoff is null; leave it unset for RetryBackoff.Default." : null));
         if (options.JsonSerializerOptions is null)
         {
@@ -101,6 +104,14 @@ internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOpti
         if (value <= TimeSpan.Zero || value > JobDefaults.MaxInterval)
         {
             errors.Add($"ForgeJobsOptions.{option} is {value}; use a positive time up to {JobDefaults.MaxInterval}.");
+        }
+    }
+
+    private static void Retention(List<string> errors, string option, TimeSpan value)
+    {
+        if (value < TimeSpan.Zero || value > MaxRetention)
+        {
+            errors.Add($"ForgeJobsOptions.{option} is {value}; use zero (delete at the next pruning) up to {MaxRetention.TotalDays:0} days.");
         }
     }
 

@@ -42,6 +42,14 @@ public interface IJobClient
     /// <summary>Cancels a job that has not finished. A running job has its cancellation token fired.</summary>
     Task<CancelResult> CancelAsync(JobId id, CancellationToken cancellationToken = default);
 
+    /// <summary>The nodes of the cluster, as their heartbeats last reported them.</summary>
+    Task<IReadOnlyList<NodeInfo>> ListNodesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Asks a node, possibly in another process, to drain: it stops claiming jobs and finishes those it
+    /// holds. The node hears of it at its next heartbeat (within <see cref="ForgeJobsOptions.LeaseRenewInterval"/>).</summary>
+    /// <returns><see langword="false"/> when no node has that id.</returns>
+    Task<bool> DrainNodeAsync(string nodeId, CancellationToken cancellationToken = default);
+
     /// <summary>Makes a <see cref="JobState.Dead"/> or <see cref="JobState.Cancelled"/> job available again
     /// for one more attempt (a failure of that attempt makes it dead again).</summary>
     /// <returns><see langword="false"/> when there is no such job or it is in another state.</returns>

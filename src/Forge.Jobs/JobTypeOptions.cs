@@ -30,6 +30,9 @@ internal static class JobDefaults
     /// more than a week is better split into steps.</summary>
     public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(7);
 
+    /// <summary>The longest delay before a job's first run.</summary>
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromDays(3650);
+
     /// <summary>The longest lease, interval or shutdown wait a node accepts.</summary>
     public static readonly TimeSpan MaxInterval = TimeSpan.FromDays(1);
     public const int MaxTags = 16;

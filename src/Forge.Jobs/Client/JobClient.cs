@@ -98,4 +98,13 @@ internal sealed class JobClient(IJobStore store, JobTypeRegistry registry) : IJo
 
     public Task<bool> RetryAsync(JobId id, CancellationToken cancellationToken = default) =>
         store.RetryAsync(id, cancellationToken);
+
+    public Task<IReadOnlyList<NodeInfo>> ListNodesAsync(CancellationToken cancellationToken = default) =>
+        store.ListNodesAsync(cancellationToken);
+
+    public Task<bool> DrainNodeAsync(string nodeId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(nodeId);
+        return store.RequestDrainAsync(nodeId, cancellationToken);
+    }
 }

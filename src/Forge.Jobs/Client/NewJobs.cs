@@ -55,9 +55,9 @@ internal static class NewJobs
             throw Invalid(string.Create(CultureInfo.InvariantCulture, $"JobOptions.Priority is {options.Priority}; use 0 (lowest) to 9 (highest), for example JobPriority.High."));
         }
 
-        if (options.Delay is { } delay && delay < TimeSpan.Zero)
+        if (options.Delay is { } delay && (delay < TimeSpan.Zero || delay > JobDefaults.MaxDelay))
         {
-            throw Invalid($"JobOptions.Delay is {delay}; use zero or a positive delay.");
+            throw Invalid($"JobOptions.Delay is {delay}; use zero up to {JobDefaults.MaxDelay.TotalDays:0} days, or RunAt for a fixed time.");
         }
 
         if (options.Delay is not null && options.RunAt is not null)

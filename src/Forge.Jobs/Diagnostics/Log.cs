@@ -69,6 +69,24 @@ internal static partial class Log
     [LoggerMessage(27, LogLevel.Information, "Listening for job notifications on channel {Channel} again")]
     public static partial void ListenRestored(ILogger logger, string channel);
 
+    [LoggerMessage(28, LogLevel.Warning, "Renewing leadership failed; this node stops leading when its lease lapses")]
+    public static partial void LeadershipRenewalFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(29, LogLevel.Information, "Node {NodeId} leads the cluster: {IsLeader}")]
+    public static partial void LeadershipChanged(ILogger logger, string nodeId, bool isLeader);
+
+    [LoggerMessage(31, LogLevel.Warning, "Sending the heartbeat of node {NodeId} failed")]
+    public static partial void HeartbeatFailed(ILogger logger, Exception exception, string nodeId);
+
+    [LoggerMessage(32, LogLevel.Information, "Node {NodeId} was asked through the store to drain")]
+    public static partial void DrainRequested(ILogger logger, string nodeId);
+
+    [LoggerMessage(33, LogLevel.Information, "Pruned {Count} finished jobs past their retention")]
+    public static partial void Pruned(ILogger logger, int count);
+
+    [LoggerMessage(34, LogLevel.Error, "Pruning finished jobs failed")]
+    public static partial void PruneFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(30, LogLevel.Warning, "Shutdown timeout of {Timeout} passed with {Count} jobs running; cancelling them and handing them back to their queues")]
     public static partial void ShutdownCancelling(ILogger logger, TimeSpan timeout, int count);
 }

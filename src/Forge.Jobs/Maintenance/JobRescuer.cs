@@ -1,14 +1,15 @@
 using Forge.Jobs.Diagnostics;
+using Forge.Jobs.Leadership;
 using Forge.Jobs.Retry;
 using Forge.Jobs.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Forge.Jobs.Maintenance;
 
-/// <summary>Finds running jobs whose lease expired (their node died, hung or lost the database) and fails that
+/// <summary>On the leader only, finds running jobs whose lease expired (their node died, hung or lost the database) and fails that
 /// attempt through the normal retry rules. The completion is fenced on the expired lease itself, so a node that
 /// renews or completes at the last moment wins, and two rescuers never rescue one attempt twice.</summary>
-internal sealed class JobRescuer(IJobStore store, RetryPolicy retryPolicy, ForgeJobsOptions options, TimeProvider time, ILogger logger)
+internal sealed class JobRescuer(IJobStore store, RetryPolicy retryPolicy, LeaderElection leadership, ForgeJobsOptions options, TimeProvider time, ILogger logger)
 {
     private const int BatchSize = 500;
 
@@ -19,6 +20,11 @@ internal sealed class JobRescuer(IJobStore store, RetryPolicy retryPolicy, Forge
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
+                if (!leadership.IsLeader)
+                {
+                    continue;
+                }
+
                 try
                 {
                     while (await RescueAsync(stoppingToken).ConfigureAwait(false) == BatchSize)

@@ -36,7 +36,9 @@ internal sealed class JobExecutor(
             var invoker = registry.Find(job.Type)
                 ?? throw new InvalidOperationException(
                     $"No handler is registered for job type '{job.Type}' on node {job.LeaseOwner}. Register one with AddHandler on every node that serves queue '{job.Queue}'.");
-            invocation = invoker.InvokeAsync(services, job.Payload, new JobContext(attempt, _jobLogger, attemptServices), attempt.Token);
+            // On the thread pool, so that a handler that blocks before its first await still times out.
+            var context = new JobContext(attempt, _jobLogger, attemptServices);
+            invocation = Task.Run(() => invoker.InvokeAsync(services, job.Payload, context, attempt.Token), CancellationToken.None);
             var result = await AwaitHandlerAsync(invocation, attempt).ConfigureAwait(false);
             return attempt.CompletedByHandler ? null : Succeeded(job, result);
         }
@@ -63,7 +65,7 @@ internal sealed class JobExecutor(
         {
             return await invocation.WaitAsync(attempt.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!invocation.IsCompleted)
+        catch (OperationCanceledException)
         {
             try
             {

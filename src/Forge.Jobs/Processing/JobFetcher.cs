@@ -48,21 +48,23 @@ internal sealed class JobFetcher(
                 IReadOnlyList<ClaimedJob> claimed;
                 try
                 {
-                    claimed = await store.ClaimAsync(new ClaimRequest(options.NodeId, options.LeaseDuration, limits), stoppingToken).ConfigureAwait(false);
+                    // Not cancelled by the stop: a claim cut off after its commit would strand the jobs it took until
+                    // their leases expire. The command timeout bounds it instead.
+                    claimed = await store.ClaimAsync(new ClaimRequest(options.NodeId, options.LeaseDuration, limits), CancellationToken.None).ConfigureAwait(false);
                     failures = 0;
                 }
-                catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+                catch (Exception exception)
                 {
                     ReturnUnused();
+                    if (stoppingToken.IsCancellationRequested)
+                    {
+                        return;
+                    }
+
                     var delay = TimeSpan.FromMilliseconds(Math.Min(MaxFailureDelay.TotalMilliseconds, 100 * Math.Pow(2, failures++)));
                     Log.ClaimFailed(logger, exception, delay);
                     await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
                     continue;
-                }
-                catch (OperationCanceledException)
-                {
-                    ReturnUnused();
-                    throw;
                 }
 
                 foreach (var job in claimed)

@@ -1,4 +1,5 @@
 using Forge.Jobs.Diagnostics;
+using Forge.Jobs.Leadership;
 using Forge.Jobs.Maintenance;
 using Forge.Jobs.Retry;
 using Forge.Jobs.Serialization;
@@ -30,6 +31,9 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
     private readonly JobCompleter _completer;
     private readonly LeaseKeeper _leaseKeeper;
     private readonly JobRescuer _rescuer;
+    private readonly LeaderElection _leadership;
+    private readonly HeartbeatSender _heartbeat;
+    private readonly JobPruner _pruner;
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _stopMaintenance = new();
     private readonly CancellationTokenSource _abortCompletions = new();
@@ -37,6 +41,7 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
     private Task _completing = Task.CompletedTask;
     private Task _maintaining = Task.CompletedTask;
     private IDisposable? _subscription;
+    private int _disposed;
 
     public JobProcessor(
         IJobStore store,
@@ -54,13 +59,16 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         _leaseKeeper = new LeaseKeeper(store, _running, _options, time, _logger);
         _executor = new JobExecutor(services, registry, retryPolicy, _running, new AttemptServices(_leaseKeeper, store, registry.Serializer), time, loggerFactory);
         _completer = new JobCompleter(store, _options, time, _logger);
-        _rescuer = new JobRescuer(store, retryPolicy, _options, time, _logger);
+        _leadership = new LeaderElection(store, _options, time, _logger);
+        _rescuer = new JobRescuer(store, retryPolicy, _leadership, _options, time, _logger);
+        _pruner = new JobPruner(store, _leadership, _options, time, _logger);
         foreach (var queue in registry.Queues)
         {
             _queues.Add(queue.Name, new QueueRunner(queue, RunAsync, SlotFreed));
         }
 
         _fetcher = new JobFetcher(store, _queues, Release, _options, time, _logger);
+        _heartbeat = new HeartbeatSender(store, [.. _queues.Keys], () => IsDraining, () => _ = DrainAsync(), _options, time, _logger);
     }
 
     public string NodeId => _options.NodeId;
@@ -76,6 +84,8 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
 
         await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         _subscription = await _store.SubscribeAsync(this, cancellationToken).ConfigureAwait(false);
+        await _heartbeat.BeatAsync(cancellationToken).ConfigureAwait(false);
+        await _leadership.RenewAsync(cancellationToken).ConfigureAwait(false);
         foreach (var queue in _queues.Values)
         {
             queue.Start();
@@ -85,7 +95,10 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         _fetching = Task.Run(() => _fetcher.RunAsync(_stopClaiming.Token), CancellationToken.None);
         _maintaining = Task.WhenAll(
             Task.Run(() => _leaseKeeper.RunAsync(_stopMaintenance.Token), CancellationToken.None),
-            Task.Run(() => _rescuer.RunAsync(_stopMaintenance.Token), CancellationToken.None));
+            Task.Run(() => _heartbeat.RunAsync(_stopMaintenance.Token), CancellationToken.None),
+            Task.Run(() => _leadership.RunAsync(_stopMaintenance.Token), CancellationToken.None),
+            Task.Run(() => _rescuer.RunAsync(_stopMaintenance.Token), CancellationToken.None),
+            Task.Run(() => _pruner.RunAsync(_stopMaintenance.Token), CancellationToken.None));
         Log.NodeStarted(_logger, NodeId, string.Join(", ", _queues.Values.Select(q => $"{q.Name} ({q.Concurrency})")));
     }
 
@@ -110,6 +123,11 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
             queue.StopTaking();
         }
 
+        foreach (var job in _queues.Values.SelectMany(q => q.TakeUnstarted()))
+        {
+            Release(job);
+        }
+
         var executors = Task.WhenAll(_queues.Values.Select(q => q.Executors));
         try
         {
@@ -119,17 +137,13 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         {
             Log.ShutdownCancelling(_logger, _options.ShutdownTimeout, _running.Count);
             _running.StopAll(StopReason.Shutdown);
-            await Task.WhenAny(executors, Task.Delay(CancelGrace, _time, CancellationToken.None)).ConfigureAwait(false);
-        }
-
-        foreach (var job in _queues.Values.SelectMany(q => q.TakeUnstarted()))
-        {
-            Release(job);
+            await WhenAnyWithinAsync(executors, CancelGrace).ConfigureAwait(false);
         }
 
         await CloseCompleterAsync().ConfigureAwait(false);
         await _stopMaintenance.CancelAsync().ConfigureAwait(false);
         await _maintaining.ConfigureAwait(false);
+        await LeaveClusterAsync().ConfigureAwait(false);
         _subscription?.Dispose();
         Log.NodeStopped(_logger, NodeId);
     }
@@ -144,8 +158,27 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
 
     public void OnCancelRequested(JobId id) => _running.Stop(id, StopReason.Cancelled);
 
+    /// <returns>Whether <paramref name="task"/> completed within <paramref name="limit"/>.</returns>
+    private async Task<bool> WhenAnyWithinAsync(Task task, TimeSpan limit)
+    {
+        using var timer = new CancellationTokenSource();
+        var delay = Task.Delay(limit, _time, timer.Token);
+        var first = await Task.WhenAny(task, delay).ConfigureAwait(false);
+        await timer.CancelAsync().ConfigureAwait(false);
+        return first == task;
+    }
+
+    /// <summary>Ends every loop even when the node was never stopped; safe to call more than once (the container
+    /// disposes it once per service it is registered as).</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        _stopClaiming.Cancel();
+        _stopMaintenance.Cancel();
         _subscription?.Dispose();
         _stopClaiming.Dispose();
         _stopMaintenance.Dispose();
@@ -180,10 +213,26 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         await _fetching.ConfigureAwait(false);
     }
 
+    /// <summary>Resigns leadership and removes the node's row, so that another node leads at once and the node
+    /// list shows only live nodes. Best effort: if the store is unreachable, both lapse on their own.</summary>
+    private async Task LeaveClusterAsync()
+    {
+        using var timeout = new CancellationTokenSource(FlushTimeout, _time);
+        try
+        {
+            await _leadership.ResignAsync(timeout.Token).ConfigureAwait(false);
+            await _store.RemoveNodeAsync(NodeId, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            Log.HeartbeatFailed(_logger, exception, NodeId);
+        }
+    }
+
     private async Task CloseCompleterAsync()
     {
         _completer.Complete();
-        if (await Task.WhenAny(_completing, Task.Delay(FlushTimeout, _time, CancellationToken.None)).ConfigureAwait(false) != _completing)
+        if (!await WhenAnyWithinAsync(_completing, FlushTimeout).ConfigureAwait(false))
         {
             await _abortCompletions.CancelAsync().ConfigureAwait(false);
         }

@@ -43,14 +43,20 @@ internal sealed class LeaseKeeper(
         try
         {
             var renewal = await store.ExtendLeasesAsync(options.NodeId, leases, options.LeaseDuration, cancellationToken).ConfigureAwait(false);
+            if (renewal.Lost.Count + renewal.CancelRequested.Count == 0)
+            {
+                return;
+            }
+
+            var attempts = leases.ToDictionary(l => l.Id, l => l.Attempt);
             foreach (var id in renewal.Lost)
             {
-                running.Stop(id, StopReason.LeaseLost);
+                running.Stop(id, attempts[id], StopReason.LeaseLost);
             }
 
             foreach (var id in renewal.CancelRequested)
             {
-                running.Stop(id, StopReason.Cancelled);
+                running.Stop(id, attempts[id], StopReason.Cancelled);
             }
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -65,7 +71,7 @@ internal sealed class LeaseKeeper(
             options.NodeId, [new LeaseRef(job.Id, job.Attempt)], options.LeaseDuration, cancellationToken).ConfigureAwait(false);
         if (renewal.CancelRequested.Count > 0)
         {
-            running.Stop(job.Id, StopReason.Cancelled);
+            running.Stop(job.Id, job.Attempt, StopReason.Cancelled);
         }
 
         return renewal.Lost.Count == 0;

@@ -63,13 +63,23 @@ internal sealed class RunningJob : IDisposable
 internal sealed class RunningJobs
 {
     private readonly ConcurrentDictionary<JobId, RunningJob> _jobs = new();
+    private volatile int _stopAll;
 
     public int Count => _jobs.Count;
 
-    public void Add(RunningJob job) => _jobs[job.Job.Id] = job;
+    /// <summary>Tracks an attempt. After <see cref="StopAll"/>, an attempt that starts late is stopped at once.</summary>
+    public void Add(RunningJob job)
+    {
+        _jobs[job.Job.Id] = job;
+        if (_stopAll != (int)StopReason.None)
+        {
+            job.Stop((StopReason)_stopAll);
+        }
+    }
 
     public void Remove(RunningJob job) => _jobs.TryRemove(new KeyValuePair<JobId, RunningJob>(job.Job.Id, job));
 
+    /// <summary>Stops whichever attempt of the job runs here.</summary>
     public void Stop(JobId id, StopReason reason)
     {
         if (_jobs.TryGetValue(id, out var job))
@@ -78,8 +88,18 @@ internal sealed class RunningJobs
         }
     }
 
+    /// <summary>Stops the given attempt only: an answer about an earlier attempt must not stop a newer one.</summary>
+    public void Stop(JobId id, int attempt, StopReason reason)
+    {
+        if (_jobs.TryGetValue(id, out var job) && job.Job.Attempt == attempt)
+        {
+            job.Stop(reason);
+        }
+    }
+
     public void StopAll(StopReason reason)
     {
+        _stopAll = (int)reason;
         foreach (var job in _jobs.Values)
         {
             job.Stop(reason);

@@ -21,8 +21,8 @@ internal interface IJobStore
 
     /// <summary>Stores many outcomes in one round trip. Each applies only while the job is running under the
     /// same lease owner and attempt (and, for a rescue, only once that lease has expired): a stale worker can
-    /// never overwrite a newer attempt. A retry or hand-back of a job whose cancellation was asked for while it
-    /// ran makes it cancelled instead.</summary>
+    /// never overwrite a newer attempt. A job whose cancellation was asked for while it ran ends cancelled
+    /// whatever its outcome, unless it succeeded.</summary>
     /// <returns>The completions that were refused by that fence.</returns>
     Task<IReadOnlyList<Completion>> CompleteManyAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken);
 
@@ -43,6 +43,30 @@ internal interface IJobStore
     Task<IReadOnlyList<JobInfo>> ListAsync(JobQuery query, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(JobId id, CancellationToken cancellationToken);
+
+    /// <summary>Records that a node is alive, creating its row on the first beat.</summary>
+    /// <returns>Whether a drain of this node has been requested.</returns>
+    Task<bool> HeartbeatAsync(NodeHeartbeat heartbeat, CancellationToken cancellationToken);
+
+    /// <summary>Forgets a node that stopped, and releases the leases it held.</summary>
+    Task RemoveNodeAsync(string nodeId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<NodeInfo>> ListNodesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Asks a node to drain; it hears of it at its next heartbeat.</summary>
+    /// <returns><see langword="false"/> when no such node is known.</returns>
+    Task<bool> RequestDrainAsync(string nodeId, CancellationToken cancellationToken);
+
+    /// <summary>Takes the named lease if it is free or expired, or renews it for <paramref name="holder"/>.</summary>
+    /// <returns>Whether <paramref name="holder"/> now holds it.</returns>
+    Task<bool> TryLeadAsync(string name, string holder, TimeSpan duration, CancellationToken cancellationToken);
+
+    Task ResignAsync(string name, string holder, CancellationToken cancellationToken);
+
+    /// <summary>Deletes up to <paramref name="limit"/> finished jobs past their retention, with their history, and
+    /// nodes silent for longer than <paramref name="silentNodeAge"/>.</summary>
+    /// <returns>How many jobs were deleted.</returns>
+    Task<int> PruneAsync(TimeSpan succeededAge, TimeSpan failedAge, TimeSpan silentNodeAge, int limit, CancellationToken cancellationToken);
 
     /// <summary>Registers a listener for hints that jobs became available or a running job was cancelled.
     /// Hints may be lost; the engine polls as a backstop. Completes once hints can arrive (or the first attempt

@@ -76,6 +76,8 @@ internal sealed record LeaseRenewal(IReadOnlyList<JobId> Lost, IReadOnlyList<Job
     public static readonly LeaseRenewal None = new([], []);
 }
 
+internal sealed record NodeHeartbeat(string NodeId, IReadOnlyList<string> Queues, bool Draining);
+
 internal sealed record ExpiredLease(
     JobId Id,
     string Type,

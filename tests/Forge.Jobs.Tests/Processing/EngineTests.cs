@@ -242,6 +242,7 @@ public sealed class EngineTests
         var renewals = store.Renewals;
         await store.UntilAsync(() => Task.FromResult(store.Renewals > renewals), "a lease renewal", _clock, TimeSpan.FromSeconds(10));
         await Wait.For(_recorder.TokenFired.Task, "the handler's token to fire");
+        await store.UntilAsync(() => Task.FromResult(store.Refused > 0), "the stale outcome to reach the store and be refused");
 
         var job = await node.Client.GetJobAsync(id);
         Assert.Equal((JobState.Retrying, "taken away"), (job!.State, job.LastError));
@@ -298,6 +299,47 @@ public sealed class EngineTests
         Assert.Equal(JobState.Succeeded, (await store.GetAsync(held, default))!.State);
         Assert.Equal(JobState.Available, (await store.GetAsync(late, default))!.State);
         Assert.Empty(_recorder.Runs);
+    }
+
+    [Fact]
+    public async Task Node_RegistersItselfLeadsAloneAndLeavesOnStop()
+    {
+        var store = NewStore();
+        var node = await StartAsync(store, f => f.AddQueue("emails").AddHandler<PingHandler, Ping>());
+
+        var listed = Assert.Single(await node.Client.ListNodesAsync());
+        Assert.Equal((node.Node.NodeId, true, false), (listed.Id, listed.IsLeader, listed.IsDraining));
+        Assert.Equal(["default", "emails"], listed.Queues.Order());
+
+        await node.DisposeAsync();
+        Assert.Empty(await store.ListNodesAsync(default));
+    }
+
+    [Fact]
+    public async Task Node_AskedToDrainThroughTheStore_StopsClaiming()
+    {
+        var store = NewStore();
+        await using var node = await StartAsync(store, f => f.AddHandler<PingHandler, Ping>());
+
+        Assert.True(await node.Client.DrainNodeAsync(node.Node.NodeId));
+        await store.UntilAsync(() => Task.FromResult(node.Node.IsDraining), "the node to drain", _clock, TimeSpan.FromSeconds(5));
+        var late = await node.Client.EnqueueAsync(new Ping(1));
+
+        Assert.Equal(JobState.Available, (await node.Client.GetJobAsync(late))!.State);
+        Assert.Empty(_recorder.Runs);
+    }
+
+    [Fact]
+    public async Task Leader_PrunesFinishedJobsPastTheirRetention()
+    {
+        var store = NewStore();
+        await using var node = await StartAsync(store, f => f.Configure(o => o.SucceededRetention = TimeSpan.FromMinutes(5)).AddHandler<PingHandler, Ping>());
+        var id = await node.Client.EnqueueAsync(new Ping(1));
+        await store.UntilStateAsync(id, JobState.Succeeded);
+
+        await store.UntilAsync(async () => await node.Client.GetJobAsync(id) is null, "the job to be pruned", _clock, TimeSpan.FromSeconds(10));
+
+        Assert.Empty(await node.Client.GetAttemptsAsync(id));
     }
 
     [Fact]

@@ -507,6 +507,18 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cancel_RunningJobWhoseLastAttemptThenFails_EndsCancelledInsteadOfDead()
+    {
+        await InsertAsync(TestJobs.New(maxRetries: 0));
+        var claimed = Assert.Single(await ClaimAsync(NodeA));
+        await Store.CancelAsync(claimed.Id, default);
+
+        await CompleteAsync(new Completion(claimed.Id, NodeA, 1, CompletionOutcome.Dead, Error: "failed as it was cancelled"));
+
+        Assert.Equal(JobState.Cancelled, (await Store.GetAsync(claimed.Id, default))!.State);
+    }
+
+    [Fact]
     public async Task Cancel_FinishedOrUnknownJob_ChangesNothing()
     {
         await InsertAsync(TestJobs.New());
@@ -604,6 +616,103 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
         await InsertAsync(TestJobs.New(queue: "hinted"));
 
         Assert.Equal("hinted", await Wait.For(listener.Available.Task, "the jobs-available hint"));
+    }
+
+    [Fact]
+    public async Task Heartbeat_CreatesTheNodeThenKeepsItFresh()
+    {
+        Assert.False(await Store.HeartbeatAsync(new NodeHeartbeat(NodeA, ["default", "emails"], Draining: false), default));
+        var first = Assert.Single(await Store.ListNodesAsync(default));
+        await Store.HeartbeatAsync(new NodeHeartbeat(NodeA, ["default"], Draining: true), default);
+
+        var node = Assert.Single(await Store.ListNodesAsync(default));
+        Assert.Equal((NodeA, first.StartedAt, true), (node.Id, node.StartedAt, node.IsDraining));
+        Assert.Equal(["default"], node.Queues);
+        Assert.True(node.HeartbeatAt >= first.HeartbeatAt);
+    }
+
+    [Fact]
+    public async Task RequestDrain_IsAnsweredByTheNodesNextHeartbeat()
+    {
+        await Store.HeartbeatAsync(new NodeHeartbeat(NodeA, ["default"], Draining: false), default);
+
+        Assert.True(await Store.RequestDrainAsync(NodeA, default));
+        Assert.False(await Store.RequestDrainAsync("no-such-node", default));
+
+        Assert.True(await Store.HeartbeatAsync(new NodeHeartbeat(NodeA, ["default"], Draining: false), default));
+        Assert.True(Assert.Single(await Store.ListNodesAsync(default)).IsDraining);
+    }
+
+    [Fact]
+    public async Task RemoveNode_ForgetsItAndReleasesItsLeadership()
+    {
+        await Store.HeartbeatAsync(new NodeHeartbeat(NodeA, ["default"], Draining: false), default);
+        Assert.True(await Store.TryLeadAsync("leader", NodeA, LongLease, default));
+
+        await Store.RemoveNodeAsync(NodeA, default);
+
+        Assert.Empty(await Store.ListNodesAsync(default));
+        Assert.True(await Store.TryLeadAsync("leader", NodeB, LongLease, default));
+    }
+
+    [Fact]
+    public async Task TryLead_OneHolderAtATime_UntilItExpiresOrResigns()
+    {
+        Assert.True(await Store.TryLeadAsync("leader", NodeA, LongLease, default));
+        Assert.False(await Store.TryLeadAsync("leader", NodeB, LongLease, default));
+        Assert.True(await Store.TryLeadAsync("leader", NodeA, ExpiredLease, default));
+        Assert.True(await Store.TryLeadAsync("leader", NodeB, LongLease, default));
+        Assert.False(await Store.TryLeadAsync("leader", NodeA, LongLease, default));
+
+        await Store.ResignAsync("leader", NodeB, default);
+
+        Assert.True(await Store.TryLeadAsync("leader", NodeA, LongLease, default));
+    }
+
+    [Fact]
+    public async Task TryLead_ManyNodesAtOnce_ExactlyOneWins()
+    {
+        var wins = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => Task.Run(() => Store.TryLeadAsync("leader", $"node-{i}", LongLease, default))));
+
+        Assert.Single(wins, won => won);
+    }
+
+    [Fact]
+    public async Task ListNodes_MarksTheLeader()
+    {
+        await Store.HeartbeatAsync(new NodeHeartbeat(NodeA, ["default"], Draining: false), default);
+        await Store.HeartbeatAsync(new NodeHeartbeat(NodeB, ["default"], Draining: false), default);
+        await Store.TryLeadAsync("leader", NodeB, LongLease, default);
+
+        var nodes = await Store.ListNodesAsync(default);
+
+        Assert.Equal([NodeB], nodes.Where(n => n.IsLeader).Select(n => n.Id));
+    }
+
+    [Fact]
+    public async Task Prune_DeletesFinishedJobsPastTheirRetentionWithTheirHistory_AndReleasesTheirKeys()
+    {
+        var ids = await InsertAsync(TestJobs.New(idempotencyKey: "pruned"), TestJobs.New(), TestJobs.New(), TestJobs.New());
+        var claimed = await ClaimAsync(NodeA, limit: 3);
+        await CompleteAsync(Succeeded(claimed[0]), new Completion(claimed[1].Id, NodeA, 1, CompletionOutcome.Dead, Error: "x"), new Completion(claimed[2].Id, NodeA, 1, CompletionOutcome.Cancelled));
+
+        Assert.Equal(0, await Store.PruneAsync(TimeSpan.FromHours(1), TimeSpan.FromHours(1), TimeSpan.FromHours(1), 100, default));
+        Assert.Equal(1, await Store.PruneAsync(TimeSpan.Zero, TimeSpan.FromHours(1), TimeSpan.FromHours(1), 100, default));
+        Assert.Equal(2, await Store.PruneAsync(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromHours(1), 100, default));
+
+        Assert.Equal([ids[3]], (await Store.ListAsync(new JobQuery(), default)).Select(j => j.Id));
+        Assert.Empty(await Store.GetAttemptsAsync(ids[0], default));
+        Assert.False((await Store.InsertManyAsync([TestJobs.New(idempotencyKey: "pruned")], default))[0].Existed);
+    }
+
+    [Fact]
+    public async Task Prune_TakesAtMostTheLimitPerCall()
+    {
+        await InsertAsync([.. Enumerable.Range(0, 5).Select(_ => TestJobs.New())]);
+        await CompleteAsync([.. (await ClaimAsync(NodeA, limit: 5)).Select(j => Succeeded(j))]);
+
+        Assert.Equal(3, await Store.PruneAsync(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromHours(1), 3, default));
+        Assert.Equal(2, await Store.PruneAsync(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromHours(1), 3, default));
     }
 
     private protected async Task<JobId[]> InsertAsync(params NewJob[] jobs) =>

@@ -11,6 +11,7 @@ internal sealed class WatchedStore(IJobStore inner) : IJobStore
     private TaskCompletionSource _changed = NewSignal();
     private int _completed;
     private int _renewals;
+    private int _refused;
 
     public IJobStore Inner => inner;
 
@@ -18,6 +19,9 @@ internal sealed class WatchedStore(IJobStore inner) : IJobStore
     public int Completed => Volatile.Read(ref _completed);
 
     public int Renewals => Volatile.Read(ref _renewals);
+
+    /// <summary>Completions the inner store refused by its fence.</summary>
+    public int Refused => Volatile.Read(ref _refused);
 
     public async Task<IReadOnlyList<InsertedJob>> InsertManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken) =>
         Changed(await inner.InsertManyAsync(jobs, cancellationToken));
@@ -29,6 +33,7 @@ internal sealed class WatchedStore(IJobStore inner) : IJobStore
     {
         var refused = await inner.CompleteManyAsync(completions, cancellationToken);
         Interlocked.Add(ref _completed, completions.Count - refused.Count);
+        Interlocked.Add(ref _refused, refused.Count);
         return Changed(refused);
     }
 
@@ -55,6 +60,21 @@ internal sealed class WatchedStore(IJobStore inner) : IJobStore
     public Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(JobId id, CancellationToken cancellationToken) => inner.GetAttemptsAsync(id, cancellationToken);
 
     public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+    public Task<bool> HeartbeatAsync(NodeHeartbeat heartbeat, CancellationToken cancellationToken) => inner.HeartbeatAsync(heartbeat, cancellationToken);
+
+    public Task RemoveNodeAsync(string nodeId, CancellationToken cancellationToken) => inner.RemoveNodeAsync(nodeId, cancellationToken);
+
+    public Task<IReadOnlyList<NodeInfo>> ListNodesAsync(CancellationToken cancellationToken) => inner.ListNodesAsync(cancellationToken);
+
+    public Task<bool> RequestDrainAsync(string nodeId, CancellationToken cancellationToken) => inner.RequestDrainAsync(nodeId, cancellationToken);
+
+    public Task<bool> TryLeadAsync(string name, string holder, TimeSpan duration, CancellationToken cancellationToken) => inner.TryLeadAsync(name, holder, duration, cancellationToken);
+
+    public Task ResignAsync(string name, string holder, CancellationToken cancellationToken) => inner.ResignAsync(name, holder, cancellationToken);
+
+    public async Task<int> PruneAsync(TimeSpan succeededAge, TimeSpan failedAge, TimeSpan silentNodeAge, int limit, CancellationToken cancellationToken) =>
+        Changed(await inner.PruneAsync(succeededAge, failedAge, silentNodeAge, limit, cancellationToken));
 
     public Task<IDisposable> SubscribeAsync(IJobStoreListener listener, CancellationToken cancellationToken) => inner.SubscribeAsync(listener, cancellationToken);
 

@@ -11,6 +11,8 @@ internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
     private readonly Dictionary<string, QueueIndex> _queues = new(StringComparer.Ordinal);
     private readonly HashSet<StoredJob> _running = [];
     private readonly List<IJobStoreListener> _listeners = [];
+    private readonly Dictionary<string, StoredNode> _nodes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Holder, DateTimeOffset ExpiresAt)> _leases = new(StringComparer.Ordinal);
     private long _lastId;
 
     public Task<IReadOnlyList<InsertedJob>> InsertManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
@@ -19,8 +21,10 @@ internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
         HashSet<string>? availableQueues = null;
         lock (_lock)
         {
-            ThrowIfAnyQueueWouldOverflow(jobs);
+            // Everything that can throw happens before the first row is stored: a call stores all or nothing.
             var now = time.GetUtcNow();
+            var runAts = jobs.Select(job => job.RunAt ?? now + job.Delay).ToArray();
+            ThrowIfAnyQueueWouldOverflow(jobs);
             for (var i = 0; i < jobs.Count; i++)
             {
                 var job = jobs[i];
@@ -30,7 +34,7 @@ internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
                     continue;
                 }
 
-                var runAt = job.RunAt ?? now + job.Delay;
+                var runAt = runAts[i];
                 var stored = new StoredJob
                 {
                     Id = ++_lastId,
@@ -276,6 +280,131 @@ internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
 
     public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    public Task<bool> HeartbeatAsync(NodeHeartbeat heartbeat, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            if (!_nodes.TryGetValue(heartbeat.NodeId, out var node))
+            {
+                node = new StoredNode { StartedAt = now };
+                _nodes.Add(heartbeat.NodeId, node);
+            }
+
+            node.Queues = [.. heartbeat.Queues];
+            node.HeartbeatAt = now;
+            node.Draining = heartbeat.Draining;
+            return Task.FromResult(node.DrainRequested);
+        }
+    }
+
+    public Task RemoveNodeAsync(string nodeId, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            _nodes.Remove(nodeId);
+            foreach (var name in _leases.Where(l => l.Value.Holder == nodeId).Select(l => l.Key).ToList())
+            {
+                _leases.Remove(name);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<NodeInfo>> ListNodesAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            var leader = _leases.TryGetValue(Forge.Jobs.Leadership.LeaderElection.LeaderLease, out var lease) && lease.ExpiresAt > now ? lease.Holder : null;
+            IReadOnlyList<NodeInfo> nodes = _nodes
+                .OrderBy(n => n.Value.StartedAt).ThenBy(n => n.Key, StringComparer.Ordinal)
+                .Select(n => new NodeInfo
+                {
+                    Id = n.Key,
+                    Queues = n.Value.Queues,
+                    StartedAt = n.Value.StartedAt,
+                    HeartbeatAt = n.Value.HeartbeatAt,
+                    IsDraining = n.Value.Draining || n.Value.DrainRequested,
+                    IsLeader = n.Key == leader,
+                })
+                .ToList();
+            return Task.FromResult(nodes);
+        }
+    }
+
+    public Task<bool> RequestDrainAsync(string nodeId, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (!_nodes.TryGetValue(nodeId, out var node))
+            {
+                return Task.FromResult(false);
+            }
+
+            node.DrainRequested = true;
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<bool> TryLeadAsync(string name, string holder, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            if (_leases.TryGetValue(name, out var lease) && lease.Holder != holder && lease.ExpiresAt > now)
+            {
+                return Task.FromResult(false);
+            }
+
+            _leases[name] = (holder, now + duration);
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task ResignAsync(string name, string holder, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (_leases.TryGetValue(name, out var lease) && lease.Holder == holder)
+            {
+                _leases.Remove(name);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<int> PruneAsync(TimeSpan succeededAge, TimeSpan failedAge, TimeSpan silentNodeAge, int limit, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            var doomed = _jobs.Values
+                .Where(j => j.FinishedAt is { } finished
+                    && ((j.State == JobState.Succeeded && finished < now - succeededAge)
+                        || (j.State is JobState.Dead or JobState.Cancelled && finished < now - failedAge)))
+                .Take(limit)
+                .ToList();
+            foreach (var job in doomed)
+            {
+                _jobs.Remove(job.Id);
+                if (job.IdempotencyKey is not null)
+                {
+                    _byIdempotencyKey.Remove(job.IdempotencyKey);
+                }
+            }
+
+            foreach (var silent in _nodes.Where(n => n.Value.HeartbeatAt < now - silentNodeAge).Select(n => n.Key).ToList())
+            {
+                _nodes.Remove(silent);
+            }
+
+            return Task.FromResult(doomed.Count);
+        }
+    }
+
     public Task<IDisposable> SubscribeAsync(IJobStoreListener listener, CancellationToken cancellationToken)
     {
         lock (_lock)
@@ -288,7 +417,9 @@ internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
 
     private void ThrowIfAnyQueueWouldOverflow(IReadOnlyList<NewJob> jobs)
     {
-        foreach (var bounded in jobs.Where(j => j.MaxLength is not null).GroupBy(j => j.Queue, StringComparer.Ordinal))
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var inserting = jobs.Where(j => j.IdempotencyKey is not { } key || (!_byIdempotencyKey.ContainsKey(key) && keys.Add(key)));
+        foreach (var bounded in inserting.Where(j => j.MaxLength is not null).GroupBy(j => j.Queue, StringComparer.Ordinal))
         {
             var maxLength = bounded.Max(j => j.MaxLength!.Value);
             if (QueueOf(bounded.Key).Count + bounded.Count() > maxLength)
@@ -306,8 +437,8 @@ internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
 
     private void Apply(StoredJob job, Completion completion, DateTimeOffset now)
     {
-        // A cancellation asked for while the attempt ran wins over anything that would run the job again.
-        var outcome = job.CancelRequested && completion.Outcome is CompletionOutcome.Retry or CompletionOutcome.Released
+        // A cancellation asked for while the attempt ran wins over any outcome but success.
+        var outcome = job.CancelRequested && completion.Outcome is CompletionOutcome.Retry or CompletionOutcome.Dead or CompletionOutcome.Released
             ? CompletionOutcome.Cancelled
             : completion.Outcome;
         job.Attempts.Add(new JobAttempt(job.Attempt, job.LeaseOwner!, job.AttemptedAt!.Value, now, RecordedOutcome(completion, outcome), completion.Error));

@@ -324,6 +324,94 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         }
     }
 
+    public async Task<bool> HeartbeatAsync(NodeHeartbeat heartbeat, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(_sql.Heartbeat, heartbeat.NodeId, heartbeat.Queues.ToArray(), heartbeat.Draining);
+        await using (command.ConfigureAwait(false))
+        {
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
+        }
+    }
+
+    public async Task RemoveNodeAsync(string nodeId, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(_sql.RemoveNode, nodeId);
+        await using (command.ConfigureAwait(false))
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<IReadOnlyList<NodeInfo>> ListNodesAsync(CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(_sql.ListNodes);
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                var nodes = new List<NodeInfo>();
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    nodes.Add(new NodeInfo
+                    {
+                        Id = reader.GetString(0),
+                        Queues = reader.GetFieldValue<string[]>(1),
+                        StartedAt = reader.GetFieldValue<DateTimeOffset>(2),
+                        HeartbeatAt = reader.GetFieldValue<DateTimeOffset>(3),
+                        IsDraining = reader.GetBoolean(4),
+                        IsLeader = reader.GetBoolean(5),
+                    });
+                }
+
+                return nodes;
+            }
+        }
+    }
+
+    public async Task<bool> RequestDrainAsync(string nodeId, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(_sql.RequestDrain, nodeId);
+        await using (command.ConfigureAwait(false))
+        {
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string;
+        }
+    }
+
+    public async Task<bool> TryLeadAsync(string name, string holder, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(_sql.TryLead, name, holder, (long)duration.TotalMilliseconds);
+        await using (command.ConfigureAwait(false))
+        {
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string;
+        }
+    }
+
+    public async Task ResignAsync(string name, string holder, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(_sql.Resign, name, holder);
+        await using (command.ConfigureAwait(false))
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<int> PruneAsync(TimeSpan succeededAge, TimeSpan failedAge, TimeSpan silentNodeAge, int limit, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(_sql.Prune, (long)succeededAge.TotalMilliseconds, (long)failedAge.TotalMilliseconds, limit, (long)silentNodeAge.TotalMilliseconds);
+        await using (command.ConfigureAwait(false))
+        {
+            return (int)(long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+    }
+
     public Task<IDisposable> SubscribeAsync(IJobStoreListener listener, CancellationToken cancellationToken) =>
         _options.PollOnly ? Task.FromResult<IDisposable>(NoSubscription.Instance) : _notifier.SubscribeAsync(Channel, listener, cancellationToken);
 

@@ -15,4 +15,11 @@ internal sealed class PostgresStatements(string quotedSchema)
     public string GetJob { get; } = PostgresSchema.Sql("Sql/get_job", quotedSchema);
     public string ListJobs { get; } = PostgresSchema.Sql("Sql/list_jobs", quotedSchema);
     public string ListAttempts { get; } = PostgresSchema.Sql("Sql/list_attempts", quotedSchema);
+    public string Heartbeat { get; } = PostgresSchema.Sql("Sql/heartbeat", quotedSchema);
+    public string RemoveNode { get; } = PostgresSchema.Sql("Sql/remove_node", quotedSchema);
+    public string ListNodes { get; } = PostgresSchema.Sql("Sql/list_nodes", quotedSchema);
+    public string RequestDrain { get; } = PostgresSchema.Sql("Sql/request_drain", quotedSchema);
+    public string TryLead { get; } = PostgresSchema.Sql("Sql/try_lead", quotedSchema);
+    public string Resign { get; } = PostgresSchema.Sql("Sql/resign", quotedSchema);
+    public string Prune { get; } = PostgresSchema.Sql("Sql/prune", quotedSchema);
 }

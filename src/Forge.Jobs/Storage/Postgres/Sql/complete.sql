@@ -1,6 +1,6 @@
 -- Stores many outcomes in one statement. Each row applies only while the job is running under the same
 -- lease owner and attempt, and a rescue only once that lease has expired: a stale worker never overwrites a
--- newer attempt. A cancellation asked for while the job ran wins over a retry or a hand-back.
+-- newer attempt. A cancellation asked for while the job ran wins over any outcome but success.
 -- Outcomes: s = succeeded, r = retry, d = dead, c = cancelled, l = released.
 WITH input AS (
     SELECT * FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], $5::jsonb[], $6::text[], $7::bigint[], $8::boolean[])
@@ -9,7 +9,7 @@ WITH input AS (
 decided AS (
     SELECT input.*, j.attempted_at,
            CASE
-               WHEN input.outcome IN ('r', 'l') AND j.cancel_requested THEN 'c'
+               WHEN input.outcome IN ('r', 'd', 'l') AND j.cancel_requested THEN 'c'
                ELSE input.outcome
            END AS effective
     FROM input

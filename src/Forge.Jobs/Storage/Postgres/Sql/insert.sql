@@ -15,7 +15,9 @@ timed AS (
 ),
 bounds AS (
     SELECT queue, max(max_length) AS max_length, count(*) AS adding
-    FROM input WHERE max_length IS NOT NULL
+    FROM input
+    WHERE max_length IS NOT NULL
+      AND (idempotency_key IS NULL OR NOT EXISTS (SELECT 1 FROM {schema}.jobs AS j WHERE j.idempotency_key = input.idempotency_key))
     GROUP BY queue
 ),
 full_queues AS (

@@ -1,0 +1,49 @@
+using Forge.Jobs.Diagnostics;
+using Forge.Jobs.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Forge.Jobs.Maintenance;
+
+/// <summary>Tells the store every <see cref="ForgeJobsOptions.LeaseRenewInterval"/> that this node is alive, which
+/// queues it serves and whether it drains; the answer carries a drain request made through the store.</summary>
+internal sealed class HeartbeatSender(
+    IJobStore store,
+    IReadOnlyList<string> queues,
+    Func<bool> isDraining,
+    Action onDrainRequested,
+    ForgeJobsOptions options,
+    TimeProvider time,
+    ILogger logger)
+{
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.LeaseRenewInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                await BeatAsync(stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public async Task BeatAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var draining = isDraining();
+            if (await store.HeartbeatAsync(new NodeHeartbeat(options.NodeId, queues, draining), cancellationToken).ConfigureAwait(false) && !draining)
+            {
+                Log.DrainRequested(logger, options.NodeId);
+                onDrainRequested();
+            }
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.HeartbeatFailed(logger, exception, options.NodeId);
+        }
+    }
+}
