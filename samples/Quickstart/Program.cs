@@ -4,11 +4,18 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Quickstart;
 
-var builder = Host.CreateApplicationBuilder(args);
+var builder = Host.CreateApplicationBuilder();
 // The failure on the first attempt is expected here; keep the console to what the sample prints.
 builder.Logging.AddFilter("Forge.Jobs", LogLevel.Error).AddFilter("Microsoft", LogLevel.Warning);
+// PostgreSQL when a connection string is given (argument or FORGE_PG), else the in-memory default.
+var connectionString = args.FirstOrDefault() ?? Environment.GetEnvironmentVariable("FORGE_PG");
 builder.Services.AddForgeJobs(forge =>
 {
+    if (!string.IsNullOrWhiteSpace(connectionString))
+    {
+        forge.UsePostgres(connectionString);
+    }
+
     forge.AddQueue("emails", queue => queue.Concurrency = 4);
     forge.AddHandler<SendEmailHandler, SendEmail>(type => type.Queue = "emails");
     forge.AddHandler<BuildReportHandler, BuildReport, ReportSummary>(type =>
@@ -19,6 +26,7 @@ using var host = builder.Build();
 await host.StartAsync();
 var jobs = host.Services.GetRequiredService<IJobClient>();
 
+Console.WriteLine(string.IsNullOrWhiteSpace(connectionString) ? "Store: in memory" : "Store: PostgreSQL");
 Console.WriteLine("Enqueueing jobs...");
 var ids = new List<JobId>();
 ids.AddRange(await jobs.EnqueueManyAsync(
