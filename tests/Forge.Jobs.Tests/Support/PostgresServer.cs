@@ -6,8 +6,9 @@ using Npgsql;
 namespace Forge.Jobs.Tests.Support;
 
 /// <summary>The PostgreSQL server of a test run, found once per process: the connection string in
-/// <c>FORGE_TEST_PG</c> if set; else a throw-away cluster started from the local server binaries (run as the
-/// <c>postgres</c> user when the tests run as root), stopped and deleted when the process exits.</summary>
+/// <c>FORGE_TEST_PG</c> if set; else a Testcontainers container when a Docker engine answers; else a throw-away
+/// cluster started from the local server binaries (run as the <c>postgres</c> user when the tests run as root).
+/// Containers and clusters are stopped when the process exits.</summary>
 internal sealed class PostgresServer
 {
     public const string EnvironmentVariable = "FORGE_TEST_PG";
@@ -55,16 +56,44 @@ internal sealed class PostgresServer
             return new PostgresServer(given);
         }
 
+        var tried = new List<string>();
+        if (DockerMayAnswer())
+        {
+            try
+            {
+                return await StartContainerAsync();
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                tried.Add($"Testcontainers failed: {exception.Message}");
+            }
+        }
+        else
+        {
+            tried.Add("no Docker engine answers (no DOCKER_HOST, no /var/run/docker.sock)");
+        }
+
         var bin = FindBinaries();
         if (bin is null)
         {
+            tried.Add("no initdb and pg_ctl on PATH or under /usr/lib/postgresql/*/bin");
             throw new InvalidOperationException(
-                $"No PostgreSQL server for the tests. Set {EnvironmentVariable} to the connection string of a server whose user may create databases, " +
-                "or install the PostgreSQL server binaries (initdb and pg_ctl on PATH or under /usr/lib/postgresql/*/bin; on Debian: apt-get install postgresql). " +
-                "bash .ci/run installs them when they are missing.");
+                $"No PostgreSQL server for the tests ({string.Join("; ", tried)}). Either set {EnvironmentVariable} to the connection string of a server whose user may create databases, " +
+                "or run a Docker engine for Testcontainers, or install the PostgreSQL server binaries (on Debian: apt-get install postgresql; bash .ci/run does this when they are missing).");
         }
 
         return await Task.Run(() => StartCluster(bin));
+    }
+
+    private static bool DockerMayAnswer() =>
+        !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("DOCKER_HOST")) || File.Exists("/var/run/docker.sock");
+
+    private static async Task<PostgresServer> StartContainerAsync()
+    {
+        var container = new Testcontainers.PostgreSql.PostgreSqlBuilder("postgres:15-alpine").Build();
+        await container.StartAsync();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => container.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        return new PostgresServer(new NpgsqlConnectionStringBuilder(container.GetConnectionString()) { IncludeErrorDetail = true }.ConnectionString);
     }
 
     private static string? FindBinaries()
