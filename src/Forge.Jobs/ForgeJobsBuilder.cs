@@ -2,10 +2,10 @@ using Forge.Jobs.Serialization;
 using Forge.Jobs.Storage;
 using Forge.Jobs.Storage.InMemory;
 using Forge.Jobs.Storage.Postgres;
-using Microsoft.Extensions.Logging;
-using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace Forge.Jobs;
 

@@ -1,4 +1,5 @@
 using Forge.Jobs.Diagnostics;
+using Forge.Jobs.Processing;
 using Forge.Jobs.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -17,20 +18,8 @@ internal sealed class LeaderElection(IJobStore store, ForgeJobsOptions options, 
     /// <summary>Whether this node held the lease at its last renewal and that lease has not run out on this node's clock.</summary>
     public bool IsLeader => time.GetUtcNow() < _leadsUntil;
 
-    public async Task RunAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.LeaseRenewInterval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                await RenewAsync(stoppingToken).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    public Task RunAsync(CancellationToken stoppingToken) =>
+        Periodic.RunAsync(options.LeaseRenewInterval, time, RenewAsync, stoppingToken);
 
     public async Task RenewAsync(CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using Forge.Jobs.Diagnostics;
+using Forge.Jobs.Processing;
 using Forge.Jobs.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -15,20 +16,8 @@ internal sealed class HeartbeatSender(
     TimeProvider time,
     ILogger logger)
 {
-    public async Task RunAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.LeaseRenewInterval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                await BeatAsync(stoppingToken).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    public Task RunAsync(CancellationToken stoppingToken) =>
+        Periodic.RunAsync(options.LeaseRenewInterval, time, BeatAsync, stoppingToken);
 
     public async Task BeatAsync(CancellationToken cancellationToken)
     {

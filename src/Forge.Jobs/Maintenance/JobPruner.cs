@@ -1,5 +1,6 @@
 using Forge.Jobs.Diagnostics;
 using Forge.Jobs.Leadership;
+using Forge.Jobs.Processing;
 using Forge.Jobs.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -13,23 +14,8 @@ internal sealed class JobPruner(IJobStore store, LeaderElection leadership, Forg
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan SilentNodeAge = TimeSpan.FromHours(1);
 
-    public async Task RunAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                if (leadership.IsLeader)
-                {
-                    await PruneAsync(stoppingToken).ConfigureAwait(false);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    public Task RunAsync(CancellationToken stoppingToken) =>
+        Periodic.RunAsync(Interval, time, ct => leadership.IsLeader ? PruneAsync(ct) : Task.CompletedTask, stoppingToken);
 
     public async Task PruneAsync(CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using Forge.Jobs.Diagnostics;
 using Forge.Jobs.Leadership;
+using Forge.Jobs.Processing;
 using Forge.Jobs.Retry;
 using Forge.Jobs.Storage;
 using Microsoft.Extensions.Logging;
@@ -13,32 +14,20 @@ internal sealed class JobRescuer(IJobStore store, RetryPolicy retryPolicy, Leade
 {
     private const int BatchSize = 500;
 
-    public async Task RunAsync(CancellationToken stoppingToken)
+    public Task RunAsync(CancellationToken stoppingToken) =>
+        Periodic.RunAsync(options.RescueInterval, time, ct => leadership.IsLeader ? RescueAllAsync(ct) : Task.CompletedTask, stoppingToken);
+
+    private async Task RescueAllAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(options.RescueInterval, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            while (await RescueAsync(cancellationToken).ConfigureAwait(false) == BatchSize)
             {
-                if (!leadership.IsLeader)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    while (await RescueAsync(stoppingToken).ConfigureAwait(false) == BatchSize)
-                    {
-                    }
-                }
-                catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-                {
-                    Log.RescueFailed(logger, exception);
-                }
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
+            Log.RescueFailed(logger, exception);
         }
     }
 

@@ -17,20 +17,8 @@ internal sealed class LeaseKeeper(
     TimeProvider time,
     ILogger logger)
 {
-    public async Task RunAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.LeaseRenewInterval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                await RenewAsync(stoppingToken).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    public Task RunAsync(CancellationToken stoppingToken) =>
+        Periodic.RunAsync(options.LeaseRenewInterval, time, RenewAsync, stoppingToken);
 
     public async Task RenewAsync(CancellationToken cancellationToken)
     {

@@ -33,7 +33,7 @@ public sealed class ClusterTests(PostgresDatabase database) : IClassFixture<Post
         _dataSource = NpgsqlDataSource.Create(database.ConnectionString);
         _store = new PostgresJobStore(_dataSource, ownsDataSource: false, new PostgresStoreOptions { Schema = _schema }, new PostgresNotifier(_dataSource, ownsDataSource: false, NullLogger.Instance));
         await _store.InitializeAsync(default);
-        await ExecuteAsync($"CREATE TABLE {_schema}_ledger (job_id bigint NOT NULL, attempt integer NOT NULL, node text NOT NULL, n integer NOT NULL)");
+        await DataSource.ExecuteAsync($"CREATE TABLE {_schema}_ledger (job_id bigint NOT NULL, attempt integer NOT NULL, node text NOT NULL, n integer NOT NULL)");
     }
 
     public async Task DisposeAsync()
@@ -56,10 +56,10 @@ public sealed class ClusterTests(PostgresDatabase database) : IClassFixture<Post
         await UntilSucceededAsync(20_000);
         await StopNodesAsync();
 
-        Assert.Equal(20_000L, await ScalarAsync<long>($"SELECT count(*) FROM {_schema}_ledger"));
-        Assert.Equal(20_000L, await ScalarAsync<long>($"SELECT count(DISTINCT job_id) FROM {_schema}_ledger"));
-        Assert.Equal(20_000L, await ScalarAsync<long>($"SELECT count(*) FROM {_schema}.jobs WHERE state = 'succeeded' AND attempt = 1"));
-        Assert.Equal(3L, await ScalarAsync<long>($"SELECT count(DISTINCT node) FROM {_schema}_ledger"));
+        Assert.Equal(20_000L, await DataSource.ScalarAsync<long>($"SELECT count(*) FROM {_schema}_ledger"));
+        Assert.Equal(20_000L, await DataSource.ScalarAsync<long>($"SELECT count(DISTINCT job_id) FROM {_schema}_ledger"));
+        Assert.Equal(20_000L, await DataSource.ScalarAsync<long>($"SELECT count(*) FROM {_schema}.jobs WHERE state = 'succeeded' AND attempt = 1"));
+        Assert.Equal(3L, await DataSource.ScalarAsync<long>($"SELECT count(DISTINCT node) FROM {_schema}_ledger"));
     }
 
     [Fact]
@@ -68,22 +68,22 @@ public sealed class ClusterTests(PostgresDatabase database) : IClassFixture<Post
         await EnqueueAsync(20_000);
         await StartNodesAsync(3, concurrency: 16, maxWorkMilliseconds: 20);
         var victim = _nodes[1];
-        await UntilAsync(async () => await ScalarAsync<long>($"SELECT count(*) FROM {_schema}_ledger WHERE node = '{victim.NodeId}'") >= 1_000, "the victim node to run 1,000 jobs");
+        await UntilAsync(async () => await DataSource.ScalarAsync<long>($"SELECT count(*) FROM {_schema}_ledger WHERE node = '{victim.NodeId}'") >= 1_000, "the victim node to run 1,000 jobs");
 
         await victim.KillAsync();
         await UntilSucceededAsync(20_000);
         await StopNodesAsync();
 
-        Assert.Equal(20_000L, await ScalarAsync<long>($"SELECT count(*) FROM {_schema}.jobs WHERE state = 'succeeded'"));
-        Assert.Equal(20_000L, await ScalarAsync<long>($"SELECT count(DISTINCT job_id) FROM {_schema}_ledger"));
-        var rerunOfOthers = await ScalarAsync<long>($"""
+        Assert.Equal(20_000L, await DataSource.ScalarAsync<long>($"SELECT count(*) FROM {_schema}.jobs WHERE state = 'succeeded'"));
+        Assert.Equal(20_000L, await DataSource.ScalarAsync<long>($"SELECT count(DISTINCT job_id) FROM {_schema}_ledger"));
+        var rerunOfOthers = await DataSource.ScalarAsync<long>($"""
             SELECT count(*) FROM (SELECT job_id FROM {_schema}_ledger GROUP BY job_id HAVING count(*) > 1) AS rerun
             WHERE NOT EXISTS (SELECT 1 FROM {_schema}.job_attempts a WHERE a.job_id = rerun.job_id AND a.node = '{victim.NodeId}' AND a.outcome = 'lease_expired')
             """);
         Assert.Equal(0L, rerunOfOthers);
-        var rescued = await ScalarAsync<long>($"SELECT count(*) FROM {_schema}.job_attempts WHERE node = '{victim.NodeId}' AND outcome = 'lease_expired'");
+        var rescued = await DataSource.ScalarAsync<long>($"SELECT count(*) FROM {_schema}.job_attempts WHERE node = '{victim.NodeId}' AND outcome = 'lease_expired'");
         Assert.True(rescued >= 1, "the killed node held leases that had to be rescued");
-        Assert.Equal(rescued, await ScalarAsync<long>($"""
+        Assert.Equal(rescued, await DataSource.ScalarAsync<long>($"""
             SELECT count(*) FROM {_schema}.jobs j
             WHERE j.attempt = 2 AND EXISTS (SELECT 1 FROM {_schema}.job_attempts a WHERE a.job_id = j.id AND a.outcome = 'lease_expired')
             """));
@@ -96,14 +96,14 @@ public sealed class ClusterTests(PostgresDatabase database) : IClassFixture<Post
         Skip.If(server.DataDirectory is null, $"Restarting the server needs the throw-away cluster; {PostgresServer.EnvironmentVariable} names an external one.");
         await EnqueueAsync(5_000);
         await StartNodesAsync(2, concurrency: 8, maxWorkMilliseconds: 20);
-        await UntilAsync(async () => await ScalarAsync<long>($"SELECT count(*) FROM {_schema}_ledger") >= 500, "500 jobs to run");
+        await UntilAsync(async () => await DataSource.ScalarAsync<long>($"SELECT count(*) FROM {_schema}_ledger") >= 500, "500 jobs to run");
 
         PostgresServer.Run(Path.Combine(server.BinDirectory!, "pg_ctl"), ["-D", server.DataDirectory!, "-m", "immediate", "-w", "-t", "60", "restart"], asPostgres: Environment.UserName == "root");
         NpgsqlConnection.ClearAllPools();
         await UntilSucceededAsync(5_000);
         await StopNodesAsync();
 
-        Assert.Equal(5_000L, await ScalarAsync<long>($"SELECT count(DISTINCT job_id) FROM {_schema}_ledger"));
+        Assert.Equal(5_000L, await DataSource.ScalarAsync<long>($"SELECT count(DISTINCT job_id) FROM {_schema}_ledger"));
         Assert.All(_nodes, node => Assert.DoesNotContain("Unhandled exception", node.Output, StringComparison.Ordinal));
     }
 
@@ -132,7 +132,7 @@ public sealed class ClusterTests(PostgresDatabase database) : IClassFixture<Post
     }
 
     private Task UntilSucceededAsync(int count) =>
-        UntilAsync(async () => await ScalarAsync<long>($"SELECT count(*) FROM {_schema}.jobs WHERE state = 'succeeded'") == count, $"all {count:N0} jobs to succeed");
+        UntilAsync(async () => await DataSource.ScalarAsync<long>($"SELECT count(*) FROM {_schema}.jobs WHERE state = 'succeeded'") == count, $"all {count:N0} jobs to succeed");
 
     /// <summary>Re-checks a condition that other processes make true, until it holds or two minutes pass.</summary>
     private async Task UntilAsync(Func<Task<bool>> condition, string what)
@@ -159,17 +159,5 @@ public sealed class ClusterTests(PostgresDatabase database) : IClassFixture<Post
 
             await Task.Delay(TimeSpan.FromMilliseconds(200));
         }
-    }
-
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var command = DataSource.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private async Task<T> ScalarAsync<T>(string sql)
-    {
-        await using var command = DataSource.CreateCommand(sql);
-        return (T)(await command.ExecuteScalarAsync())!;
     }
 }

@@ -15,9 +15,9 @@ public sealed class PostgresMigrationTests(PostgresDatabase database) : IClassFi
 
         await Task.WhenAll(stores.Select(s => s.InitializeAsync(default)));
 
-        Assert.Equal(PostgresMigrator.LatestVersion, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM many_nodes.schema_migrations"));
+        Assert.Equal(PostgresMigrator.LatestVersion, await dataSource.ScalarAsync<long>("SELECT count(*) FROM many_nodes.schema_migrations"));
         await Store(dataSource, "many_nodes").InitializeAsync(default);
-        Assert.Equal(PostgresMigrator.LatestVersion, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM many_nodes.schema_migrations"));
+        Assert.Equal(PostgresMigrator.LatestVersion, await dataSource.ScalarAsync<long>("SELECT count(*) FROM many_nodes.schema_migrations"));
     }
 
     [Fact]
@@ -26,8 +26,8 @@ public sealed class PostgresMigrationTests(PostgresDatabase database) : IClassFi
         await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
         var script = ForgeJobsPostgres.GetMigrationScript("by_hand");
 
-        await ExecuteAsync(dataSource, script);
-        await ExecuteAsync(dataSource, script);
+        await dataSource.ExecuteAsync(script);
+        await dataSource.ExecuteAsync(script);
         var store = Store(dataSource, "by_hand", autoMigrate: false);
         await store.InitializeAsync(default);
 
@@ -54,16 +54,4 @@ public sealed class PostgresMigrationTests(PostgresDatabase database) : IClassFi
 
     private static PostgresJobStore Store(NpgsqlDataSource dataSource, string schema, bool autoMigrate = true) =>
         new(dataSource, ownsDataSource: false, new PostgresStoreOptions { Schema = schema, AutoMigrate = autoMigrate }, new PostgresNotifier(dataSource, ownsDataSource: false, NullLogger.Instance));
-
-    private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql)
-    {
-        await using var command = dataSource.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static async Task<T> ScalarAsync<T>(NpgsqlDataSource dataSource, string sql)
-    {
-        await using var command = dataSource.CreateCommand(sql);
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
 }

@@ -22,7 +22,7 @@ public sealed class PostgresTransactionTests(PostgresDatabase database) : IClass
     {
         _dataSource = NpgsqlDataSource.Create(database.ConnectionString);
         _node = await TestNode.StartPostgresAsync(database.ConnectionString, _schema, f => f.AddHandler<OrderHandler, PlaceOrder>(t => t.MaxRetries = 0), s => s.AddSingleton(_dataSource).AddSingleton(_recorder).AddSingleton(new OrderTable($"{_schema}_orders")));
-        await ExecuteAsync($"CREATE TABLE {_schema}_orders (id integer PRIMARY KEY)");
+        await DataSource.ExecuteAsync($"CREATE TABLE {_schema}_orders (id integer PRIMARY KEY)");
     }
 
     public async Task DisposeAsync()
@@ -67,7 +67,7 @@ public sealed class PostgresTransactionTests(PostgresDatabase database) : IClass
 
         await UntilStateAsync(id, JobState.Succeeded);
 
-        Assert.Equal(1L, await ScalarAsync<long>($"SELECT count(*) FROM {_schema}_orders WHERE id = 3"));
+        Assert.Equal(1L, await DataSource.ScalarAsync<long>($"SELECT count(*) FROM {_schema}_orders WHERE id = 3"));
         Assert.Equal(AttemptOutcome.Succeeded, Assert.Single(await Client.GetAttemptsAsync(id)).Outcome);
     }
 
@@ -78,7 +78,7 @@ public sealed class PostgresTransactionTests(PostgresDatabase database) : IClass
 
         await UntilStateAsync(id, JobState.Dead);
 
-        Assert.Equal(0L, await ScalarAsync<long>($"SELECT count(*) FROM {_schema}_orders WHERE id = 4"));
+        Assert.Equal(0L, await DataSource.ScalarAsync<long>($"SELECT count(*) FROM {_schema}_orders WHERE id = 4"));
         Assert.Equal(AttemptOutcome.Failed, Assert.Single(await Client.GetAttemptsAsync(id)).Outcome);
     }
 
@@ -92,18 +92,6 @@ public sealed class PostgresTransactionTests(PostgresDatabase database) : IClass
                 await Task.Delay(20);
             }
         }), $"job {id} to be {state.ToName()}");
-    }
-
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var command = DataSource.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private async Task<T> ScalarAsync<T>(string sql)
-    {
-        await using var command = DataSource.CreateCommand(sql);
-        return (T)(await command.ExecuteScalarAsync())!;
     }
 }
 
