@@ -42,6 +42,17 @@ public interface IJobClient
     /// <summary>Cancels a job that has not finished. A running job has its cancellation token fired.</summary>
     Task<CancelResult> CancelAsync(JobId id, CancellationToken cancellationToken = default);
 
+    /// <summary>Pauses a queue on every node: nodes finish the jobs of it they run, and claim no more until it is
+    /// resumed. Enqueueing to a paused queue still works. The pause is stored, so it outlives restarts.</summary>
+    Task PauseQueueAsync(string queue, CancellationToken cancellationToken = default);
+
+    /// <summary>Resumes a paused queue on every node.</summary>
+    Task ResumeQueueAsync(string queue, CancellationToken cancellationToken = default);
+
+    /// <summary>Every queue that has jobs or has been paused, with its jobs counted by state. Counting reads
+    /// every stored job, so call it for dashboards and operations, not per request.</summary>
+    Task<IReadOnlyList<QueueInfo>> ListQueuesAsync(CancellationToken cancellationToken = default);
+
     /// <summary>The nodes of the cluster, as their heartbeats last reported them.</summary>
     Task<IReadOnlyList<NodeInfo>> ListNodesAsync(CancellationToken cancellationToken = default);
 

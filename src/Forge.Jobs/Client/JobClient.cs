@@ -99,6 +99,18 @@ internal sealed class JobClient(IJobStore store, JobTypeRegistry registry) : IJo
     public Task<bool> RetryAsync(JobId id, CancellationToken cancellationToken = default) =>
         store.RetryAsync(id, cancellationToken);
 
+    public Task PauseQueueAsync(string queue, CancellationToken cancellationToken = default) =>
+        store.SetQueuePausedAsync(ValidQueue(queue), paused: true, cancellationToken);
+
+    public Task ResumeQueueAsync(string queue, CancellationToken cancellationToken = default) =>
+        store.SetQueuePausedAsync(ValidQueue(queue), paused: false, cancellationToken);
+
+    public Task<IReadOnlyList<QueueInfo>> ListQueuesAsync(CancellationToken cancellationToken = default) =>
+        store.ListQueuesAsync(cancellationToken);
+
+    private static string ValidQueue(string queue) =>
+        QueueNames.IsValid(queue) ? queue : throw new ArgumentException(QueueNames.Describe(queue), nameof(queue));
+
     public Task<IReadOnlyList<NodeInfo>> ListNodesAsync(CancellationToken cancellationToken = default) =>
         store.ListNodesAsync(cancellationToken);
 

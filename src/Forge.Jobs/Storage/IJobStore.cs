@@ -68,6 +68,12 @@ internal interface IJobStore
     /// <returns>How many jobs were deleted.</returns>
     Task<int> PruneAsync(TimeSpan succeededAge, TimeSpan failedAge, TimeSpan silentNodeAge, int limit, CancellationToken cancellationToken);
 
+    /// <summary>Pauses or resumes a queue for every node: claims skip a paused queue.</summary>
+    Task SetQueuePausedAsync(string queue, bool paused, CancellationToken cancellationToken);
+
+    /// <summary>Every queue that has jobs or a stored state, by name.</summary>
+    Task<IReadOnlyList<QueueInfo>> ListQueuesAsync(CancellationToken cancellationToken);
+
     /// <summary>Registers a listener for hints that jobs became available or a running job was cancelled.
     /// Hints may be lost; the engine polls as a backstop. Completes once hints can arrive (or the first attempt
     /// to listen has failed, after which the store keeps trying).</summary>

@@ -343,6 +343,23 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public async Task PausedQueue_IsNotClaimedUntilResumed()
+    {
+        var store = NewStore();
+        await using var node = await StartAsync(store, f => f.AddHandler<PingHandler, Ping>(), TimeProvider.System);
+        await node.Client.PauseQueueAsync("default");
+        var id = await node.Client.EnqueueAsync(new Ping(1));
+        var claims = store.Claims;
+        await store.UntilAsync(() => Task.FromResult(store.Claims > claims + 1), "two claims after the enqueue (the second surely began after it)");
+        Assert.Equal(JobState.Available, (await node.Client.GetJobAsync(id))!.State);
+
+        await node.Client.ResumeQueueAsync("default");
+        await store.UntilStateAsync(id, JobState.Succeeded);
+
+        Assert.Equal([1], _recorder.Runs.Keys);
+    }
+
+    [Fact]
     public async Task Node_StartedAndStoppedManyTimesConcurrently_AlwaysStopsAndLosesNothing()
     {
         await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>

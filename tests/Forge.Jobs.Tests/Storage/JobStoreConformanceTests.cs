@@ -154,6 +154,35 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Claim_SkipsPausedQueuesUntilResumed()
+    {
+        await InsertAsync(TestJobs.New(queue: "paused"), TestJobs.New(queue: "open"));
+        await Store.SetQueuePausedAsync("paused", paused: true, default);
+
+        var claimed = await Store.ClaimAsync(new ClaimRequest(NodeA, LongLease, [new("paused", 5), new("open", 5)]), default);
+        await Store.SetQueuePausedAsync("paused", paused: false, default);
+        var afterResume = await ClaimAsync(NodeA, queue: "paused");
+
+        Assert.Equal(["open"], claimed.Select(j => j.Queue));
+        Assert.Single(afterResume);
+    }
+
+    [Fact]
+    public async Task ListQueues_CountsJobsByStateAndShowsPausedQueues()
+    {
+        await InsertAsync(TestJobs.New(queue: "a"), TestJobs.New(queue: "a"), TestJobs.New(queue: "a", runAt: DateTimeOffset.UtcNow.AddHours(1)), TestJobs.New(queue: "b"));
+        Assert.Single(await ClaimAsync(NodeA, queue: "a", limit: 1));
+        await Store.SetQueuePausedAsync("idle", paused: true, default);
+
+        var queues = await Store.ListQueuesAsync(default);
+
+        Assert.Equal(["a", "b", "idle"], queues.Select(q => q.Name));
+        Assert.Equal(new Dictionary<JobState, long> { [JobState.Available] = 1, [JobState.Running] = 1, [JobState.Scheduled] = 1 }, queues[0].Counts);
+        Assert.Equal((false, true), (queues[0].IsPaused, queues[2].IsPaused));
+        Assert.Empty(queues[2].Counts);
+    }
+
+    [Fact]
     public async Task Claim_HigherPriorityFirst()
     {
         var ids = await InsertAsync(TestJobs.New(priority: 1), TestJobs.New(priority: 9), TestJobs.New(priority: 5), TestJobs.New(priority: 0));

@@ -12,6 +12,7 @@ internal sealed class WatchedStore(IJobStore inner) : IJobStore
     private int _completed;
     private int _renewals;
     private int _refused;
+    private int _claims;
 
     public IJobStore Inner => inner;
 
@@ -20,14 +21,21 @@ internal sealed class WatchedStore(IJobStore inner) : IJobStore
 
     public int Renewals => Volatile.Read(ref _renewals);
 
+    /// <summary>Claims made, whatever they returned.</summary>
+    public int Claims => Volatile.Read(ref _claims);
+
     /// <summary>Completions the inner store refused by its fence.</summary>
     public int Refused => Volatile.Read(ref _refused);
 
     public async Task<IReadOnlyList<InsertedJob>> InsertManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken) =>
         Changed(await inner.InsertManyAsync(jobs, cancellationToken));
 
-    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken) =>
-        Changed(await inner.ClaimAsync(request, cancellationToken));
+    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken)
+    {
+        var claimed = await inner.ClaimAsync(request, cancellationToken);
+        Interlocked.Increment(ref _claims);
+        return Changed(claimed);
+    }
 
     public async Task<IReadOnlyList<Completion>> CompleteManyAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken)
     {
@@ -60,6 +68,14 @@ internal sealed class WatchedStore(IJobStore inner) : IJobStore
     public Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(JobId id, CancellationToken cancellationToken) => inner.GetAttemptsAsync(id, cancellationToken);
 
     public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+    public async Task SetQueuePausedAsync(string queue, bool paused, CancellationToken cancellationToken)
+    {
+        await inner.SetQueuePausedAsync(queue, paused, cancellationToken);
+        Changed(paused);
+    }
+
+    public Task<IReadOnlyList<QueueInfo>> ListQueuesAsync(CancellationToken cancellationToken) => inner.ListQueuesAsync(cancellationToken);
 
     public Task<bool> HeartbeatAsync(NodeHeartbeat heartbeat, CancellationToken cancellationToken) => inner.HeartbeatAsync(heartbeat, cancellationToken);
 

@@ -11,6 +11,7 @@ internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
     private readonly Dictionary<string, QueueIndex> _queues = new(StringComparer.Ordinal);
     private readonly HashSet<StoredJob> _running = [];
     private readonly List<IJobStoreListener> _listeners = [];
+    private readonly HashSet<string> _paused = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoredNode> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string Holder, DateTimeOffset ExpiresAt)> _leases = new(StringComparer.Ordinal);
     private long _lastId;
@@ -79,7 +80,7 @@ internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
             var now = time.GetUtcNow();
             foreach (var (queueName, limit) in request.Queues)
             {
-                if (limit <= 0 || !_queues.TryGetValue(queueName, out var queue))
+                if (limit <= 0 || _paused.Contains(queueName) || !_queues.TryGetValue(queueName, out var queue))
                 {
                     continue;
                 }
@@ -279,6 +280,49 @@ internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
     }
 
     public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task SetQueuePausedAsync(string queue, bool paused, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (paused)
+            {
+                _paused.Add(queue);
+            }
+            else
+            {
+                _paused.Remove(queue);
+            }
+        }
+
+        if (!paused)
+        {
+            NotifyAvailable([queue]);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<QueueInfo>> ListQueuesAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            PromoteDue();
+            var counts = _jobs.Values
+                .GroupBy(j => j.Queue, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => (IReadOnlyDictionary<JobState, long>)g.GroupBy(j => j.State).ToDictionary(s => s.Key, s => (long)s.Count()), StringComparer.Ordinal);
+            IReadOnlyList<QueueInfo> queues = counts.Keys.Union(_paused)
+                .Order(StringComparer.Ordinal)
+                .Select(name => new QueueInfo
+                {
+                    Name = name,
+                    IsPaused = _paused.Contains(name),
+                    Counts = counts.GetValueOrDefault(name) ?? new Dictionary<JobState, long>(),
+                })
+                .ToList();
+            return Task.FromResult(queues);
+        }
+    }
 
     public Task<bool> HeartbeatAsync(NodeHeartbeat heartbeat, CancellationToken cancellationToken)
     {

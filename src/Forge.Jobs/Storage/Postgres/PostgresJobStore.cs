@@ -324,6 +324,42 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         }
     }
 
+    public async Task SetQueuePausedAsync(string queue, bool paused, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(_sql.SetQueuePaused, queue, paused, Channel);
+        await using (command.ConfigureAwait(false))
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<IReadOnlyList<QueueInfo>> ListQueuesAsync(CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(_sql.ListQueues);
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                var queues = new List<QueueInfo>();
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    using var counts = JsonDocument.Parse(reader.GetString(2));
+                    queues.Add(new QueueInfo
+                    {
+                        Name = reader.GetString(0),
+                        IsPaused = reader.GetBoolean(1),
+                        Counts = counts.RootElement.EnumerateObject().ToDictionary(p => ParseState(p.Name), p => p.Value.GetInt64()),
+                    });
+                }
+
+                return queues;
+            }
+        }
+    }
+
     public async Task<bool> HeartbeatAsync(NodeHeartbeat heartbeat, CancellationToken cancellationToken)
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);

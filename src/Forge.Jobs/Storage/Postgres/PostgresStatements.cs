@@ -22,4 +22,6 @@ internal sealed class PostgresStatements(string quotedSchema)
     public string TryLead { get; } = PostgresSchema.Sql("Sql/try_lead", quotedSchema);
     public string Resign { get; } = PostgresSchema.Sql("Sql/resign", quotedSchema);
     public string Prune { get; } = PostgresSchema.Sql("Sql/prune", quotedSchema);
+    public string SetQueuePaused { get; } = PostgresSchema.Sql("Sql/set_queue_paused", quotedSchema);
+    public string ListQueues { get; } = PostgresSchema.Sql("Sql/list_queues", quotedSchema);
 }

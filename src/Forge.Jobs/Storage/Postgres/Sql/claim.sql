@@ -1,7 +1,9 @@
 -- Claims due jobs for several queues in one statement: per queue up to its limit, highest priority first,
--- then run-at, then insertion. SKIP LOCKED lets concurrent claimers take disjoint jobs without waiting.
+-- then run-at, then insertion; paused queues are skipped. SKIP LOCKED lets concurrent claimers take disjoint
+-- jobs without waiting.
 WITH limits AS (
-    SELECT * FROM unnest($2::text[], $3::integer[]) AS l(queue, n)
+    SELECT l.queue, l.n FROM unnest($2::text[], $3::integer[]) AS l(queue, n)
+    WHERE NOT EXISTS (SELECT 1 FROM {schema}.queues AS q WHERE q.name = l.queue AND q.paused)
 ),
 picked AS (
     SELECT candidate.id
