@@ -35,11 +35,14 @@ public sealed class JobContext
     /// <summary>This attempt's number, from 1.</summary>
     public int Attempt => Claimed.Attempt;
 
-    /// <summary>How many retries the job has in all; the job is dead when attempt <c>MaxRetries + 1</c> fails.</summary>
+    /// <summary>How many failed attempts the job may retry; the job is dead when failure <c>MaxRetries + 1</c> happens.</summary>
     public int MaxRetries => Claimed.MaxRetries;
 
+    /// <summary>How many attempts of the job failed before this one. Attempts handed back by a shutdown do not count.</summary>
+    public int PreviousFailures => Claimed.Failures;
+
     /// <summary>Whether a failure of this attempt makes the job dead instead of retrying it.</summary>
-    public bool IsLastAttempt => Claimed.Attempt > Claimed.MaxRetries;
+    public bool IsLastAttempt => Claimed.Failures + 1 > Claimed.MaxRetries;
 
     /// <summary>A logger whose scope carries the job id, type, queue and attempt.</summary>
     public ILogger Logger { get; }

@@ -44,7 +44,7 @@ internal sealed class JobRescuer(IJobStore store, RetryPolicy retryPolicy, Leade
         foreach (var lease in expired)
         {
             completions.Add(retryPolicy.Fail(
-                lease.Id, lease.LeaseOwner, lease.Attempt, lease.MaxRetries, lease.Type, lease.Queue, lease.Backoff,
+                lease.Id, lease.LeaseOwner, lease.Attempt, lease.Failures, lease.MaxRetries, lease.Type, lease.Queue, lease.Backoff,
                 $"LeaseExpiredException: node {lease.LeaseOwner} stopped renewing the lease of attempt {lease.Attempt} (it died, hung or lost the database).",
                 rescue: true));
         }

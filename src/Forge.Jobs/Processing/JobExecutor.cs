@@ -101,7 +101,7 @@ internal sealed class JobExecutor(
         var error = attempt.Reason == StopReason.None && attempt.Token.IsCancellationRequested && failure is OperationCanceledException
             ? $"TimeoutException: the attempt ran longer than its timeout of {job.Timeout} and was cancelled."
             : failure.ToString();
-        var completion = retryPolicy.Fail(job.Id, job.LeaseOwner, job.Attempt, job.MaxRetries, job.Type, job.Queue, job.Backoff, error);
+        var completion = retryPolicy.Fail(job.Id, job.LeaseOwner, job.Attempt, job.Failures, job.MaxRetries, job.Type, job.Queue, job.Backoff, error);
         if (completion.Outcome == CompletionOutcome.Dead)
         {
             Log.JobDead(_logger, failure, job.Id, job.Attempt);

@@ -4,20 +4,22 @@ using Forge.Jobs.Storage;
 namespace Forge.Jobs.Retry;
 
 /// <summary>Turns a failed attempt into its completion: a retry after the job's backoff while retries remain,
-/// else dead. The one place this rule lives, shared by the executors and the rescuer.</summary>
+/// else dead. Retries count failures, not attempts, so an attempt handed back by a shutdown costs none. The one place this rule lives, shared by the executors and the rescuer.</summary>
 internal sealed class RetryPolicy(JobTypeRegistry registry)
 {
     public const int MaxErrorLength = 16 * 1024;
 
-    public Completion Fail(JobId id, string leaseOwner, int attempt, int maxRetries, string type, string queue, RetryBackoff? backoff, string error, bool rescue = false)
+    /// <summary>The completion of failed attempt <paramref name="attempt"/>, given the job's earlier <paramref name="failures"/>.</summary>
+    public Completion Fail(JobId id, string leaseOwner, int attempt, int failures, int maxRetries, string type, string queue, RetryBackoff? backoff, string error, bool rescue = false)
     {
         error = error.Length > MaxErrorLength ? error[..MaxErrorLength] : error;
-        if (attempt > maxRetries)
+        var failure = failures + 1;
+        if (failure > maxRetries)
         {
             return new Completion(id, leaseOwner, attempt, CompletionOutcome.Dead, Error: error, Rescue: rescue);
         }
 
-        var delay = registry.BackoffFor(backoff, type, queue).DelayAfter(attempt, Random.Shared.NextDouble());
+        var delay = registry.BackoffFor(backoff, type, queue).DelayAfter(failure, Random.Shared.NextDouble());
         return new Completion(id, leaseOwner, attempt, CompletionOutcome.Retry, Error: error, RetryDelay: delay, Rescue: rescue);
     }
 }

@@ -23,7 +23,8 @@ internal sealed record ClaimRequest(string LeaseOwner, TimeSpan LeaseDuration, I
 
 internal readonly record struct QueueLimit(string Queue, int Limit);
 
-/// <summary>A job claimed under a lease: everything the engine needs to run one attempt.</summary>
+/// <summary>A job claimed under a lease: everything the engine needs to run one attempt. <see cref="Failures"/>
+/// counts its failed attempts so far; attempts handed back by a shutdown are not failures.</summary>
 internal sealed record ClaimedJob(
     JobId Id,
     string Type,
@@ -34,17 +35,18 @@ internal sealed record ClaimedJob(
     TimeSpan Timeout,
     string Payload,
     RetryBackoff? Backoff,
-    string LeaseOwner);
+    string LeaseOwner,
+    int Failures);
 
 internal enum CompletionOutcome
 {
     /// <summary>Done; stores <see cref="Completion.Result"/>.</summary>
     Succeeded,
 
-    /// <summary>Failed; becomes retrying until now + <see cref="Completion.RetryDelay"/>.</summary>
+    /// <summary>Failed (counted); becomes retrying until now + <see cref="Completion.RetryDelay"/>.</summary>
     Retry,
 
-    /// <summary>Failed for the last time; becomes dead.</summary>
+    /// <summary>Failed (counted) for the last time; becomes dead.</summary>
     Dead,
 
     /// <summary>Cancelled while it ran.</summary>
@@ -85,4 +87,5 @@ internal sealed record ExpiredLease(
     int Attempt,
     int MaxRetries,
     RetryBackoff? Backoff,
-    string LeaseOwner);
+    string LeaseOwner,
+    int Failures);

@@ -283,6 +283,21 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public async Task Shutdown_HandBack_DoesNotUseUpTheJobsRetries()
+    {
+        var store = NewStore();
+        var node = await StartAsync(store, f => f.Configure(o => o.ShutdownTimeout = TimeSpan.Zero).AddHandler<BlockingHandler, Blocking>(t => t.MaxRetries = 0), TimeProvider.System);
+        var id = await node.Client.EnqueueAsync(new Blocking());
+        await Wait.For(_recorder.Started.Task, "the handler to start");
+        await node.DisposeAsync();
+        Assert.Equal(JobState.Available, (await store.GetAsync(id, default))!.State);
+
+        var next = await store.ClaimAsync(new ClaimRequest("next-node", TimeSpan.FromMinutes(1), [new QueueLimit("default", 1)]), default);
+
+        Assert.Equal((2, 0), (Assert.Single(next).Attempt, next[0].Failures));
+    }
+
+    [Fact]
     public async Task Drain_FinishesHeldJobsAndClaimsNoNewOnes()
     {
         var store = NewStore();

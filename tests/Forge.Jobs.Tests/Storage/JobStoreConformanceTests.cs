@@ -416,6 +416,23 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Failures_CountRetriesAndDeathButNotHandBacks_AndAManualRetryAllowsOneMore()
+    {
+        await InsertAsync(TestJobs.New(maxRetries: 1));
+        var first = Assert.Single(await ClaimAsync(NodeA));
+        await CompleteAsync(new Completion(first.Id, NodeA, 1, CompletionOutcome.Released));
+        var second = Assert.Single(await ClaimAsync(NodeA));
+        await CompleteAsync(new Completion(second.Id, NodeA, 2, CompletionOutcome.Retry, Error: "e", RetryDelay: TimeSpan.Zero));
+        var third = Assert.Single(await ClaimAsync(NodeA));
+        await CompleteAsync(new Completion(third.Id, NodeA, 3, CompletionOutcome.Dead, Error: "e"));
+        Assert.True(await Store.RetryAsync(first.Id, default));
+        var fourth = Assert.Single(await ClaimAsync(NodeA));
+
+        Assert.Equal([0, 0, 1, 2], new[] { first, second, third, fourth }.Select(j => j.Failures));
+        Assert.Equal(2, fourth.MaxRetries);
+    }
+
+    [Fact]
     public async Task ExtendLeases_HeldLease_IsNoLongerExpired()
     {
         await InsertAsync(TestJobs.New());

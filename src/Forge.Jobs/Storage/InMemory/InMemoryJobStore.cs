@@ -96,7 +96,7 @@ internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
                     _running.Add(job);
                     (claimed ??= []).Add(new ClaimedJob(
                         new JobId(job.Id), job.Type, job.Queue, job.Priority, job.Attempt, job.MaxRetries,
-                        job.Timeout, job.Payload, job.Backoff, request.LeaseOwner));
+                        job.Timeout, job.Payload, job.Backoff, request.LeaseOwner, job.Failures));
                 }
             }
         }
@@ -172,7 +172,7 @@ internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
                 .Where(job => job.LeaseUntil <= now)
                 .OrderBy(job => job.LeaseUntil)
                 .Take(limit)
-                .Select(job => new ExpiredLease(new JobId(job.Id), job.Type, job.Queue, job.Attempt, job.MaxRetries, job.Backoff, job.LeaseOwner!))
+                .Select(job => new ExpiredLease(new JobId(job.Id), job.Type, job.Queue, job.Attempt, job.MaxRetries, job.Backoff, job.LeaseOwner!, job.Failures))
                 .ToList();
             return Task.FromResult(expired);
         }
@@ -226,7 +226,7 @@ internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
                 job.State = JobState.Available;
                 job.RunAt = time.GetUtcNow();
                 job.FinishedAt = null;
-                job.MaxRetries = Math.Max(job.MaxRetries, job.Attempt);
+                job.MaxRetries = Math.Max(job.MaxRetries, job.Failures);
                 QueueOf(job.Queue).Add(job);
                 queue = job.Queue;
             }
@@ -492,6 +492,11 @@ internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
         if (completion.Error is not null)
         {
             job.LastError = completion.Error;
+        }
+
+        if (outcome is CompletionOutcome.Retry or CompletionOutcome.Dead)
+        {
+            job.Failures++;
         }
 
         switch (outcome)

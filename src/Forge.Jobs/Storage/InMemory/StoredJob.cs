@@ -17,6 +17,7 @@ internal sealed class StoredJob
 
     public JobState State { get; set; }
     public int Attempt { get; set; }
+    public int Failures { get; set; }
     public int MaxRetries { get; set; }
     public DateTimeOffset RunAt { get; set; }
     public DateTimeOffset? AttemptedAt { get; set; }

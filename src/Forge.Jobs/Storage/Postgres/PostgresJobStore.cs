@@ -146,7 +146,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                     (claimed ??= []).Add(new ClaimedJob(
                         new JobId(reader.GetInt64(0)), reader.GetString(1), reader.GetString(2), reader.GetInt16(3), reader.GetInt32(4),
                         reader.GetInt32(5), TimeSpan.FromMilliseconds(reader.GetInt64(6)), reader.GetString(7), ReadBackoff(reader, 8),
-                        request.LeaseOwner));
+                        request.LeaseOwner, reader.GetInt32(11)));
                 }
 
                 return claimed ?? (IReadOnlyList<ClaimedJob>)[];
@@ -249,7 +249,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                 {
                     expired.Add(new ExpiredLease(
                         new JobId(reader.GetInt64(0)), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt32(4),
-                        ReadBackoff(reader, 5), reader.GetString(8)));
+                        ReadBackoff(reader, 5), reader.GetString(8), reader.GetInt32(9)));
                 }
 
                 return expired;

@@ -25,8 +25,8 @@ claimed AS (
     FROM picked
     WHERE j.id = picked.id
     RETURNING j.id, j.type, j.queue, j.priority, j.attempt, j.max_retries, j.timeout_ms, j.payload::text,
-              j.backoff_initial_ms, j.backoff_max_ms, j.backoff_jitter, j.run_at
+              j.backoff_initial_ms, j.backoff_max_ms, j.backoff_jitter, j.run_at, j.failures
 )
-SELECT id, type, queue, priority, attempt, max_retries, timeout_ms, payload, backoff_initial_ms, backoff_max_ms, backoff_jitter
+SELECT id, type, queue, priority, attempt, max_retries, timeout_ms, payload, backoff_initial_ms, backoff_max_ms, backoff_jitter, failures
 FROM claimed
 ORDER BY priority DESC, run_at, id;

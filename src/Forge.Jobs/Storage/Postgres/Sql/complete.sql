@@ -25,6 +25,7 @@ updated AS (
                     WHEN 'c' THEN 'cancelled' ELSE 'available' END::{schema}.job_state,
         result = CASE WHEN d.effective = 's' THEN d.result ELSE j.result END,
         last_error = coalesce(d.error, j.last_error),
+        failures = j.failures + CASE WHEN d.effective IN ('r', 'd') THEN 1 ELSE 0 END,
         run_at = CASE d.effective WHEN 'r' THEN now() + d.retry_delay_ms * interval '1 millisecond'
                                   WHEN 'l' THEN now() ELSE j.run_at END,
         finished_at = CASE WHEN d.effective IN ('s', 'd', 'c') THEN now() END,
