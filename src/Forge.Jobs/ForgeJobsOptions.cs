@@ -29,9 +29,9 @@ public sealed class ForgeJobsOptions
     public TimeSpan RescueInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How long shutdown waits for running jobs before it cancels them and hands them back to the queue.
-    /// Cancelled handlers then get up to 6 seconds to stop and outcomes up to 5 seconds to be stored, so a stop
-    /// takes at most this plus 11 seconds. Keep the host's <c>HostOptions.ShutdownTimeout</c> (30 s by default)
-    /// above that, or the host stops waiting first and jobs are cancelled at that moment.</summary>
+    /// Cancelled handlers then get up to 6 seconds to stop, outcomes up to 5 seconds to be stored and leaving the
+    /// cluster up to 2 seconds, so a stop takes at most this plus 13 seconds. Keep the host's
+    /// <c>HostOptions.ShutdownTimeout</c> (30 s by default) above that, or the host stops waiting first.</summary>
     /// <value>Defaults to 15 seconds.</value>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(15);
 

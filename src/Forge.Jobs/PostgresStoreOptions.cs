@@ -4,7 +4,7 @@ namespace Forge.Jobs;
 public sealed class PostgresStoreOptions
 {
     /// <summary>The schema that holds Forge.Jobs' tables: lower-case letters, digits and <c>_</c>, starting with a
-    /// letter or <c>_</c>, at most 63 characters. Nodes of one cluster use the same schema.</summary>
+    /// letter or <c>_</c>, at most 58 characters. Nodes of one cluster use the same schema.</summary>
     /// <value>Defaults to <c>forge</c>.</value>
     public string Schema { get; set; } = "forge";
 

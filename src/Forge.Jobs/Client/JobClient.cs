@@ -12,18 +12,30 @@ internal sealed class JobClient(IJobStore store, JobTypeRegistry registry) : IJo
     public const int MaxListLimit = 1000;
 
     public Task<JobId> EnqueueAsync<TJob>(TJob job, JobOptions? options = null, CancellationToken cancellationToken = default) =>
-        EnqueueAsync(job, options, transaction: null, cancellationToken);
+        EnqueueCoreAsync(job, options, transaction: null, cancellationToken);
 
-    public async Task<JobId> EnqueueAsync<TJob>(TJob job, JobOptions? options, NpgsqlTransaction? transaction, CancellationToken cancellationToken = default)
+    public Task<JobId> EnqueueAsync<TJob>(TJob job, JobOptions? options, NpgsqlTransaction transaction, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        return EnqueueCoreAsync(job, options, transaction, cancellationToken);
+    }
+
+    private async Task<JobId> EnqueueCoreAsync<TJob>(TJob job, JobOptions? options, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
     {
         var inserted = await InsertAsync([NewJobs.Create(job, options, registry)], transaction, cancellationToken).ConfigureAwait(false);
         return inserted[0].Id;
     }
 
     public Task<IReadOnlyList<JobId>> EnqueueManyAsync<TJob>(IEnumerable<TJob> jobs, JobOptions? options = null, CancellationToken cancellationToken = default) =>
-        EnqueueManyAsync(jobs, options, transaction: null, cancellationToken);
+        EnqueueManyCoreAsync(jobs, options, transaction: null, cancellationToken);
 
-    public async Task<IReadOnlyList<JobId>> EnqueueManyAsync<TJob>(IEnumerable<TJob> jobs, JobOptions? options, NpgsqlTransaction? transaction, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<JobId>> EnqueueManyAsync<TJob>(IEnumerable<TJob> jobs, JobOptions? options, NpgsqlTransaction transaction, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        return EnqueueManyCoreAsync(jobs, options, transaction, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<JobId>> EnqueueManyCoreAsync<TJob>(IEnumerable<TJob> jobs, JobOptions? options, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobs);
         if (options?.IdempotencyKey is not null)

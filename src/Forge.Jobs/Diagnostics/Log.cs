@@ -87,6 +87,9 @@ internal static partial class Log
     [LoggerMessage(34, LogLevel.Error, "Pruning finished jobs failed")]
     public static partial void PruneFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(35, LogLevel.Warning, "Node {NodeId} could not leave the cluster cleanly; its leadership and node row lapse on their own")]
+    public static partial void LeaveFailed(ILogger logger, Exception exception, string nodeId);
+
     [LoggerMessage(30, LogLevel.Warning, "Shutdown timeout of {Timeout} passed with {Count} jobs running; cancelling them and handing them back to their queues")]
     public static partial void ShutdownCancelling(ILogger logger, TimeSpan timeout, int count);
 }

@@ -19,12 +19,17 @@ internal sealed class HeartbeatSender(
     public Task RunAsync(CancellationToken stoppingToken) =>
         Periodic.RunAsync(options.LeaseRenewInterval, time, BeatAsync, stoppingToken);
 
-    public async Task BeatAsync(CancellationToken cancellationToken)
+    public Task BeatAsync(CancellationToken cancellationToken) => BeatAsync(starting: false, cancellationToken);
+
+    /// <summary>The first beat, at start-up: registers the node afresh.</summary>
+    public Task RegisterAsync(CancellationToken cancellationToken) => BeatAsync(starting: true, cancellationToken);
+
+    private async Task BeatAsync(bool starting, CancellationToken cancellationToken)
     {
         try
         {
             var draining = isDraining();
-            if (await store.HeartbeatAsync(new NodeHeartbeat(options.NodeId, queues, draining), cancellationToken).ConfigureAwait(false) && !draining)
+            if (await store.HeartbeatAsync(new NodeHeartbeat(options.NodeId, queues, draining, starting), cancellationToken).ConfigureAwait(false) && !draining)
             {
                 Log.DrainRequested(logger, options.NodeId);
                 onDrainRequested();

@@ -19,6 +19,7 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
 {
     private static readonly TimeSpan CancelGrace = JobExecutor.StopGrace + TimeSpan.FromSeconds(1);
     private static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan LeaveTimeout = TimeSpan.FromSeconds(2);
 
     private readonly IJobStore _store;
     private readonly ForgeJobsOptions _options;
@@ -84,7 +85,7 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
 
         await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         _subscription = await _store.SubscribeAsync(this, cancellationToken).ConfigureAwait(false);
-        await _heartbeat.BeatAsync(cancellationToken).ConfigureAwait(false);
+        await _heartbeat.RegisterAsync(cancellationToken).ConfigureAwait(false);
         await _leadership.RenewAsync(cancellationToken).ConfigureAwait(false);
         foreach (var queue in _queues.Values)
         {
@@ -217,7 +218,7 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
     /// list shows only live nodes. Best effort: if the store is unreachable, both lapse on their own.</summary>
     private async Task LeaveClusterAsync()
     {
-        using var timeout = new CancellationTokenSource(FlushTimeout, _time);
+        using var timeout = new CancellationTokenSource(LeaveTimeout, _time);
         try
         {
             await _leadership.ResignAsync(timeout.Token).ConfigureAwait(false);
@@ -225,7 +226,7 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         }
         catch (Exception exception)
         {
-            Log.HeartbeatFailed(_logger, exception, NodeId);
+            Log.LeaveFailed(_logger, exception, NodeId);
         }
     }
 

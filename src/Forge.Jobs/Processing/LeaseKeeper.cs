@@ -4,12 +4,12 @@ using Microsoft.Extensions.Logging;
 
 namespace Forge.Jobs.Processing;
 
-/// <summary>Extends the leases of every job running on this node in one store call per interval. A lease the
-/// store no longer grants (the job was rescued elsewhere) or a job whose cancellation was asked for fires that
-/// job's token. Renewing all leases together costs one round trip per interval, whatever the concurrency.</summary>
 /// <summary>What a <see cref="JobContext"/> reaches back into: one instance per node.</summary>
 internal sealed record AttemptServices(LeaseKeeper Leases, IJobStore Store, System.Text.Json.JsonSerializerOptions Serializer);
 
+/// <summary>Extends the leases of every job running on this node in one store call per interval. A lease the
+/// store no longer grants (the job was rescued elsewhere) or a job whose cancellation was asked for fires that
+/// job's token. Renewing all leases together costs one round trip per interval, whatever the concurrency.</summary>
 internal sealed class LeaseKeeper(
     IJobStore store,
     RunningJobs running,

@@ -78,7 +78,9 @@ internal sealed record LeaseRenewal(IReadOnlyList<JobId> Lost, IReadOnlyList<Job
     public static readonly LeaseRenewal None = new([], []);
 }
 
-internal sealed record NodeHeartbeat(string NodeId, IReadOnlyList<string> Queues, bool Draining);
+/// <summary>One beat of a node. <see cref="Starting"/> marks its first beat: the node (re)registers, so a row left by
+/// an earlier process with the same id loses its start time and any drain request.</summary>
+internal sealed record NodeHeartbeat(string NodeId, IReadOnlyList<string> Queues, bool Draining, bool Starting = false);
 
 internal sealed record ExpiredLease(
     JobId Id,

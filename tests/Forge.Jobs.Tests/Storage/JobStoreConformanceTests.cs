@@ -177,6 +177,8 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
         var queues = await Store.ListQueuesAsync(default);
 
         Assert.Equal(["a", "b", "idle"], queues.Select(q => q.Name));
+        await Store.SetQueuePausedAsync("idle", paused: false, default);
+        Assert.Equal(["a", "b"], (await Store.ListQueuesAsync(default)).Select(q => q.Name));
         Assert.Equal(new Dictionary<JobState, long> { [JobState.Available] = 1, [JobState.Running] = 1, [JobState.Scheduled] = 1 }, queues[0].Counts);
         Assert.Equal((false, true), (queues[0].IsPaused, queues[2].IsPaused));
         Assert.Empty(queues[2].Counts);
@@ -687,6 +689,16 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
 
         Assert.True(await Store.HeartbeatAsync(new NodeHeartbeat(NodeA, ["default"], Draining: false), default));
         Assert.True(Assert.Single(await Store.ListNodesAsync(default)).IsDraining);
+    }
+
+    [Fact]
+    public async Task Heartbeat_OfANodeStartingAgainUnderTheSameId_ClearsAnOldDrainRequest()
+    {
+        await Store.HeartbeatAsync(new NodeHeartbeat(NodeA, ["default"], Draining: false), default);
+        await Store.RequestDrainAsync(NodeA, default);
+
+        Assert.False(await Store.HeartbeatAsync(new NodeHeartbeat(NodeA, ["default"], Draining: false, Starting: true), default));
+        Assert.False(Assert.Single(await Store.ListNodesAsync(default)).IsDraining);
     }
 
     [Fact]

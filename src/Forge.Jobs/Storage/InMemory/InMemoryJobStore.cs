@@ -329,10 +329,10 @@ internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
         lock (_lock)
         {
             var now = time.GetUtcNow();
-            if (!_nodes.TryGetValue(heartbeat.NodeId, out var node))
+            if (heartbeat.Starting || !_nodes.TryGetValue(heartbeat.NodeId, out var node))
             {
                 node = new StoredNode { StartedAt = now };
-                _nodes.Add(heartbeat.NodeId, node);
+                _nodes[heartbeat.NodeId] = node;
             }
 
             node.Queues = [.. heartbeat.Queues];

@@ -184,7 +184,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             rescues[i] = c.Rescue;
         }
 
-        var command = Command(transaction, _sql.Complete, ids, owners, attempts, outcomes, Jsonb(results), errors, delays, rescues);
+        var command = Command(transaction, _sql.Complete, ids, owners, attempts, outcomes, Jsonb(results), errors, delays, rescues, Channel);
         await using (command.ConfigureAwait(false))
         {
             var applied = new HashSet<long>();
@@ -363,7 +363,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
     public async Task<bool> HeartbeatAsync(NodeHeartbeat heartbeat, CancellationToken cancellationToken)
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
-        var command = Command(_sql.Heartbeat, heartbeat.NodeId, heartbeat.Queues.ToArray(), heartbeat.Draining);
+        var command = Command(_sql.Heartbeat, heartbeat.NodeId, heartbeat.Queues.ToArray(), heartbeat.Draining, heartbeat.Starting);
         await using (command.ConfigureAwait(false))
         {
             return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;

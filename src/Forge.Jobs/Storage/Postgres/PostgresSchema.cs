@@ -13,7 +13,7 @@ internal static partial class PostgresSchema
     public static bool IsValid(string? schema) => schema is not null && ValidSchema().IsMatch(schema);
 
     public static string Describe(string? schema) =>
-        $"PostgresStoreOptions.Schema '{schema}' is not valid: use lower-case letters, digits and '_', starting with a letter or '_', at most 63 characters, for example \"forge\".";
+        $"PostgresStoreOptions.Schema '{schema}' is not valid: use lower-case letters, digits and '_', starting with a letter or '_', at most 58 characters (the notification channel adds \".jobs\"), for example \"forge\".";
 
     /// <exception cref="ArgumentException"><paramref name="schema"/> is not a valid schema name.</exception>
     public static string Quote(string schema) =>
@@ -38,6 +38,6 @@ internal static partial class PostgresSchema
         return reader.ReadToEnd();
     });
 
-    [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z_][a-z0-9_]{0,57}$", RegexOptions.CultureInvariant)]
     private static partial Regex ValidSchema();
 }

@@ -1,7 +1,7 @@
 -- Stores many outcomes in one statement. Each row applies only while the job is running under the same
 -- lease owner and attempt, and a rescue only once that lease has expired: a stale worker never overwrites a
 -- newer attempt. A cancellation asked for while the job ran wins over any outcome but success.
--- Outcomes: s = succeeded, r = retry, d = dead, c = cancelled, l = released.
+-- Outcomes: s = succeeded, r = retry, d = dead, c = cancelled, l = released (handed back, and hinted to nodes).
 WITH input AS (
     SELECT * FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], $5::jsonb[], $6::text[], $7::bigint[], $8::boolean[])
         AS c(id, lease_owner, attempt, outcome, result, error, retry_delay_ms, rescue)
@@ -32,7 +32,7 @@ updated AS (
         lease_owner = NULL, lease_until = NULL, cancel_requested = false
     FROM decided AS d
     WHERE j.id = d.id
-    RETURNING j.id
+    RETURNING j.id, j.queue, j.state
 ),
 history AS (
     INSERT INTO {schema}.job_attempts (job_id, attempt, node, started_at, finished_at, outcome, error)
@@ -47,4 +47,6 @@ history AS (
            d.error
     FROM decided AS d JOIN updated AS u ON u.id = d.id
 )
-SELECT id FROM updated;
+SELECT id,
+       (SELECT count(*) FROM (SELECT pg_notify($9, 'a:' || queue) FROM (SELECT DISTINCT queue FROM updated WHERE state = 'available') AS q) AS hint)
+FROM updated;

@@ -1,4 +1,4 @@
--- Every queue that has jobs or a stored state, with its jobs counted by state (scheduled and retrying jobs whose
+-- Every queue that has jobs or is paused, with its jobs counted by state (scheduled and retrying jobs whose
 -- run-at has passed count as available, as users see them).
 WITH counts AS (
     SELECT queue,
@@ -8,7 +8,7 @@ WITH counts AS (
     GROUP BY 1, 2
 ),
 names AS (
-    SELECT queue AS name FROM counts UNION SELECT name FROM {schema}.queues
+    SELECT queue AS name FROM counts UNION SELECT name FROM {schema}.queues WHERE paused
 )
 SELECT names.name,
        coalesce((SELECT paused FROM {schema}.queues AS q WHERE q.name = names.name), false),
