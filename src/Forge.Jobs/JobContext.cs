@@ -59,7 +59,8 @@ public sealed class JobContext
     /// committing; after the handler returns, the node stores nothing more for this attempt. If the transaction
     /// rolls back instead, the job stays running until its lease expires and is then retried.</summary>
     /// <exception cref="LeaseLostException">The attempt lost its lease: do not commit.</exception>
-    /// <exception cref="InvalidOperationException">The store is not the PostgreSQL store.</exception>
+    /// <exception cref="InvalidOperationException">The store is not the PostgreSQL store, or the transaction is not
+    /// READ COMMITTED (the default).</exception>
     public Task CompleteAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken = default) =>
         CompleteAsync(transaction, result: null, cancellationToken);
 

@@ -12,7 +12,11 @@ internal sealed class RetryPolicy(JobTypeRegistry registry)
     /// <summary>The completion of failed attempt <paramref name="attempt"/>, given the job's earlier <paramref name="failures"/>.</summary>
     public Completion Fail(JobId id, string leaseOwner, int attempt, int failures, int maxRetries, string type, string queue, RetryBackoff? backoff, string error, bool rescue = false)
     {
-        error = error.Length > MaxErrorLength ? error[..MaxErrorLength] : error;
+        if (error.Length > MaxErrorLength)
+        {
+            // Never cut a surrogate pair in half.
+            error = error[..(char.IsHighSurrogate(error[MaxErrorLength - 1]) ? MaxErrorLength - 1 : MaxErrorLength)];
+        }
         var failure = failures + 1;
         if (failure > maxRetries)
         {

@@ -12,6 +12,7 @@ internal sealed class InsertPlan
 
     private InsertPlan(List<NewJob> rows, int[] rowOf, bool[] repeat, HashSet<string> dueQueues)
     {
+        BoundedQueues = [.. rows.Where(r => r.MaxLength is not null).Select(r => r.Queue).Distinct(StringComparer.Ordinal)];
         Rows = rows;
         _rowOf = rowOf;
         _repeat = repeat;
@@ -19,6 +20,9 @@ internal sealed class InsertPlan
     }
 
     public List<NewJob> Rows { get; }
+
+    /// <summary>Queues with a max length that this insert adds to.</summary>
+    public IReadOnlyList<string> BoundedQueues { get; }
 
     /// <summary>Queues that get a job due at once (by this process's clock: it is only a wake-up hint).</summary>
     public HashSet<string> DueQueues { get; }

@@ -81,6 +81,11 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             var batch = new NpgsqlBatch(connection, transaction) { Timeout = _commandTimeout };
             await using (batch.ConfigureAwait(false))
             {
+                if (plan.BoundedQueues.Count > 0)
+                {
+                    batch.BatchCommands.Add(BatchCommand(_sql.LockQueues, _options.Schema, plan.BoundedQueues.Order(StringComparer.Ordinal).ToArray()));
+                }
+
                 batch.BatchCommands.Add(plan.InsertCommand(_sql.Insert));
                 if (plan.DueQueues.Count > 0 && !_options.PollOnly)
                 {
@@ -91,6 +96,11 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                 var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (reader.ConfigureAwait(false))
                 {
+                    if (plan.BoundedQueues.Count > 0)
+                    {
+                        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
                     while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     {
                         if (!reader.IsDBNull(2))
@@ -161,6 +171,14 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
     /// back with the caller's own writes.</summary>
     public async Task<IReadOnlyList<Completion>> CompleteManyAsync(IReadOnlyList<Completion> completions, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
     {
+        if (transaction?.IsolationLevel is not (null or System.Data.IsolationLevel.ReadCommitted or System.Data.IsolationLevel.Unspecified))
+        {
+            // The lease keeper updates the job row while the handler runs; under REPEATABLE READ or SERIALIZABLE a
+            // snapshot taken before that update could not update the row, and the handler's work would roll back.
+            throw new InvalidOperationException(
+                $"Completing a job inside a transaction needs READ COMMITTED; this transaction is {transaction.IsolationLevel}. Begin it with BeginTransactionAsync() or IsolationLevel.ReadCommitted.");
+        }
+
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         var count = completions.Count;
         var ids = new long[count];
@@ -178,13 +196,15 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             owners[i] = c.LeaseOwner;
             attempts[i] = c.Attempt;
             outcomes[i] = OutcomeCode(c.Outcome);
-            results[i] = c.Result;
-            errors[i] = c.Error;
+            results[i] = c.Result is null ? null : PostgresText.CleanJson(c.Result);
+            errors[i] = c.Error is null ? null : PostgresText.Clean(c.Error);
             delays[i] = (long)c.RetryDelay.TotalMilliseconds;
             rescues[i] = c.Rescue;
         }
 
-        var command = Command(transaction, _sql.Complete, ids, owners, attempts, outcomes, Jsonb(results), errors, delays, rescues, Channel);
+        // A rescue pass skips jobs locked by a handler's open transaction instead of waiting for them.
+        var sql = completions.All(c => c.Rescue) ? _sql.Rescue : _sql.Complete;
+        var command = Command(transaction, sql, ids, owners, attempts, outcomes, Jsonb(results), errors, delays, rescues, Channel);
         await using (command.ConfigureAwait(false))
         {
             var applied = new HashSet<long>();

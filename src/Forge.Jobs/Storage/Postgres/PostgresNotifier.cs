@@ -10,6 +10,8 @@ namespace Forge.Jobs.Storage.Postgres;
 internal sealed class PostgresNotifier(NpgsqlDataSource dataSource, bool ownsDataSource, ILogger logger) : IAsyncDisposable
 {
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan IdleCheckAfter = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan IdleCheckTimeout = TimeSpan.FromSeconds(5);
 
     private readonly Lock _lock = new();
     private readonly List<IJobStoreListener> _listeners = [];
@@ -53,7 +55,7 @@ internal sealed class PostgresNotifier(NpgsqlDataSource dataSource, bool ownsDat
         {
             try
             {
-                var connection = await dataSource.OpenConnectionAsync(stoppingToken).ConfigureAwait(false);
+                var connection = await OpenAsync(stoppingToken).ConfigureAwait(false);
                 await using (connection.ConfigureAwait(false))
                 {
                     connection.Notification += (_, e) => Dispatch(e.Payload);
@@ -73,7 +75,16 @@ internal sealed class PostgresNotifier(NpgsqlDataSource dataSource, bool ownsDat
                     failures = 0;
                     while (true)
                     {
-                        await connection.WaitAsync(stoppingToken).ConfigureAwait(false);
+                        // A path that dies without a reset never ends a plain wait; a quiet spell is checked with
+                        // a query that fails on a dead connection, which is then replaced.
+                        if (!await connection.WaitAsync(IdleCheckAfter, stoppingToken).ConfigureAwait(false))
+                        {
+                            var check = new NpgsqlCommand("SELECT 1", connection) { CommandTimeout = (int)IdleCheckTimeout.TotalSeconds };
+                            await using (check.ConfigureAwait(false))
+                            {
+                                await check.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
+                            }
+                        }
                     }
                 }
             }
@@ -95,6 +106,22 @@ internal sealed class PostgresNotifier(NpgsqlDataSource dataSource, bool ownsDat
                     return;
                 }
             }
+        }
+    }
+
+    /// <summary>Opens the listening connection. Npgsql does not stop a connection attempt when asked to, so the wait
+    /// is cut short on stop and a connection that opens afterwards is closed.</summary>
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken stoppingToken)
+    {
+        var opening = dataSource.OpenConnectionAsync(stoppingToken).AsTask();
+        try
+        {
+            return await opening.WaitAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _ = opening.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            throw;
         }
     }
 

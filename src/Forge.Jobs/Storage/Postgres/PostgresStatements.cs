@@ -7,7 +7,9 @@ internal sealed class PostgresStatements(string quotedSchema)
     public string NotifyAvailable { get; } = PostgresSchema.Sql("Sql/notify_available", quotedSchema);
     public string ExistingKeys { get; } = PostgresSchema.Sql("Sql/existing_keys", quotedSchema);
     public string Claim { get; } = PostgresSchema.Sql("Sql/claim", quotedSchema);
-    public string Complete { get; } = PostgresSchema.Sql("Sql/complete", quotedSchema);
+    public string Complete { get; } = PostgresSchema.Sql("Sql/complete", quotedSchema).Replace("{lock}", "FOR UPDATE OF j", StringComparison.Ordinal);
+    public string Rescue { get; } = PostgresSchema.Sql("Sql/complete", quotedSchema).Replace("{lock}", "FOR UPDATE OF j SKIP LOCKED", StringComparison.Ordinal);
+    public string LockQueues { get; } = PostgresSchema.Sql("Sql/lock_queues", quotedSchema);
     public string ExtendLeases { get; } = PostgresSchema.Sql("Sql/extend_leases", quotedSchema);
     public string ListExpired { get; } = PostgresSchema.Sql("Sql/list_expired", quotedSchema);
     public string Cancel { get; } = PostgresSchema.Sql("Sql/cancel", quotedSchema);

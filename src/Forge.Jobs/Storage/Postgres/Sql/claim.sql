@@ -22,8 +22,8 @@ claimed AS (
     UPDATE {schema}.jobs AS j
     SET state = 'running', attempt = j.attempt + 1, attempted_at = now(),
         lease_owner = $1, lease_until = now() + $4 * interval '1 millisecond'
-    FROM picked
-    WHERE j.id = picked.id
+    -- An array, not a join: the planner cannot guess the size of picked, and a join may scan the whole table.
+    WHERE j.id = ANY (ARRAY(SELECT id FROM picked))
     RETURNING j.id, j.type, j.queue, j.priority, j.attempt, j.max_retries, j.timeout_ms, j.payload::text,
               j.backoff_initial_ms, j.backoff_max_ms, j.backoff_jitter, j.run_at, j.failures
 )

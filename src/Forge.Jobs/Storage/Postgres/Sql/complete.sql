@@ -1,6 +1,9 @@
 -- Stores many outcomes in one statement. Each row applies only while the job is running under the same
 -- lease owner and attempt, and a rescue only once that lease has expired: a stale worker never overwrites a
 -- newer attempt. A cancellation asked for while the job ran wins over any outcome but success.
+-- Rows are locked in id order, like every statement that locks several jobs, so two never deadlock. {lock} is
+-- FOR UPDATE OF j (a completion waits for a row locked by a handler's own transaction, then re-checks its fence)
+-- or, for the rescuer, FOR UPDATE OF j SKIP LOCKED (a locked job is rescued at a later pass instead).
 -- Outcomes: s = succeeded, r = retry, d = dead, c = cancelled, l = released (handed back, and hinted to nodes).
 WITH input AS (
     SELECT * FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], $5::jsonb[], $6::text[], $7::bigint[], $8::boolean[])
@@ -16,7 +19,8 @@ decided AS (
     JOIN {schema}.jobs AS j ON j.id = input.id
     WHERE j.state = 'running' AND j.lease_owner = input.lease_owner AND j.attempt = input.attempt
       AND (NOT input.rescue OR j.lease_until <= now())
-    FOR UPDATE OF j
+    ORDER BY j.id
+    {lock}
 ),
 updated AS (
     UPDATE {schema}.jobs AS j
@@ -32,20 +36,20 @@ updated AS (
         lease_owner = NULL, lease_until = NULL, cancel_requested = false
     FROM decided AS d
     WHERE j.id = d.id
-    RETURNING j.id, j.queue, j.state
+    RETURNING j.id, j.queue, j.state, d.attempt, d.lease_owner, d.attempted_at, d.effective, d.rescue, d.error
 ),
 history AS (
     INSERT INTO {schema}.job_attempts (job_id, attempt, node, started_at, finished_at, outcome, error)
-    SELECT d.id, d.attempt, d.lease_owner, d.attempted_at, now(),
+    SELECT u.id, u.attempt, u.lease_owner, u.attempted_at, now(),
            CASE
-               WHEN d.effective = 's' THEN 'succeeded'
-               WHEN d.effective = 'c' THEN 'cancelled'
-               WHEN d.effective = 'l' THEN 'interrupted'
-               WHEN d.rescue THEN 'lease_expired'
+               WHEN u.effective = 's' THEN 'succeeded'
+               WHEN u.effective = 'c' THEN 'cancelled'
+               WHEN u.effective = 'l' THEN 'interrupted'
+               WHEN u.rescue THEN 'lease_expired'
                ELSE 'failed'
            END,
-           d.error
-    FROM decided AS d JOIN updated AS u ON u.id = d.id
+           u.error
+    FROM updated AS u
 )
 SELECT id,
        (SELECT count(*) FROM (SELECT pg_notify($9, 'a:' || queue) FROM (SELECT DISTINCT queue FROM updated WHERE state = 'available') AS q) AS hint)

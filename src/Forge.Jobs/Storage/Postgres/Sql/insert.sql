@@ -38,7 +38,8 @@ inserted AS (
            ARRAY(SELECT jsonb_array_elements_text(tags)), backoff_initial_ms, backoff_max_ms, backoff_jitter
     FROM timed
     WHERE NOT EXISTS (SELECT 1 FROM full_queues)
-    ORDER BY ord
+    -- Keys in one order for every caller, so two batches sharing keys cannot deadlock on the unique index.
+    ORDER BY idempotency_key COLLATE "C", ord
     ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id
 )
