@@ -17,8 +17,8 @@ public sealed class QueueOptions
 
     /// <summary>The most jobs the queue may hold waiting to run (available, scheduled or retrying; running jobs do
     /// not count). An enqueue that would pass it throws <see cref="QueueFullException"/> and stores nothing.
-    /// Enforced by the processes that declare the queue. The check and the insert are not serialized, so
-    /// enqueues racing each other may pass the bound by at most the jobs they insert at the same moment.</summary>
+    /// Enforced by the processes that declare the queue. On PostgreSQL, enqueues to a bounded queue are serialized
+    /// by a lock held until each enqueue's transaction commits, so the bound is exact.</summary>
     /// <value>Defaults to none: the queue is unbounded.</value>
     public int? MaxLength { get; set; }
 
