@@ -27,7 +27,7 @@ public sealed class PostgresNetworkTests(PostgresDatabase database) : PostgresSt
         var direct = await StoreAsync(schema);
         await using var proxy = Proxy(out var viaProxy);
         await using var notifier = new PostgresNotifier(viaProxy, ownsDataSource: true, NullLogger.Instance);
-        var listener = new Hints();
+        var listener = new HintListener();
         using var subscription = await notifier.SubscribeAsync(direct.Channel, listener, default);
         var first = listener.Next();
         await direct.InsertManyAsync([TestJobs.New()], default);
@@ -49,7 +49,7 @@ public sealed class PostgresNetworkTests(PostgresDatabase database) : PostgresSt
         proxy.FreezeNewConnections = true;
         var notifier = new PostgresNotifier(viaProxy, ownsDataSource: true, NullLogger.Instance);
         using var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
-        await Record.ExceptionAsync(() => notifier.SubscribeAsync("review.jobs", new Hints(), giveUp.Token));
+        await Record.ExceptionAsync(() => notifier.SubscribeAsync("review.jobs", new HintListener(), giveUp.Token));
 
         var watch = Stopwatch.StartNew();
         await notifier.DisposeAsync();
@@ -95,22 +95,5 @@ public sealed class PostgresNetworkTests(PostgresDatabase database) : PostgresSt
 
         viaProxy = NpgsqlDataSource.Create(builder.ConnectionString);
         return proxy;
-    }
-
-    private sealed class Hints : IJobStoreListener
-    {
-        private TaskCompletionSource<string> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task<string> Next()
-        {
-            _next = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _next.Task;
-        }
-
-        public void OnJobsAvailable(string queue) => _next.TrySetResult(queue);
-
-        public void OnCancelRequested(JobId id)
-        {
-        }
     }
 }

@@ -224,21 +224,4 @@ public sealed class PostgresStoreFailureTests(PostgresDatabase database) : Postg
 
         Assert.Same(hint, await Task.WhenAny(hint, Task.Delay(TimeSpan.FromSeconds(3))));
     }
-
-    private sealed class HintListener : IJobStoreListener
-    {
-        private TaskCompletionSource<string> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task<string> Next()
-        {
-            _next = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _next.Task;
-        }
-
-        public void OnJobsAvailable(string queue) => _next.TrySetResult(queue);
-
-        public void OnCancelRequested(JobId id)
-        {
-        }
-    }
 }
