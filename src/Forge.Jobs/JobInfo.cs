@@ -21,7 +21,7 @@ public sealed record JobInfo
     /// <summary>How many attempts have started, from 0.</summary>
     public required int Attempt { get; init; }
 
-    /// <summary>How many retries the job may have.</summary>
+    /// <summary>How many failed attempts the job may retry before it is dead.</summary>
     public required int MaxRetries { get; init; }
 
     /// <summary>When it was enqueued, on the store's clock.</summary>

@@ -22,7 +22,7 @@ public sealed class JobOptions
     public DateTimeOffset? RunAt { get; set; }
 
     /// <summary>How many times a failed attempt is retried before the job is dead.</summary>
-    /// <value>Defaults to the job type's value, else 3 (at most 4 runs).</value>
+    /// <value>Defaults to the job type's value, else 3 (at most 4 failed runs; runs interrupted by a shutdown do not count).</value>
     public int? MaxRetries { get; set; }
 
     /// <summary>How long one attempt may run before its cancellation token fires. A handler that then throws
