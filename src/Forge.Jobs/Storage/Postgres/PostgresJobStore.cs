@@ -86,9 +86,15 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                     batch.BatchCommands.Add(BatchCommand(_sql.LockQueues, _options.Schema, plan.BoundedQueues.Order(StringComparer.Ordinal).ToArray()));
                 }
 
-                batch.BatchCommands.Add(plan.InsertCommand(_sql.Insert));
-                if (plan.DueQueues.Count > 0 && !_options.PollOnly)
+                var insert = plan.InsertCommand(_sql.Insert);
+                batch.BatchCommands.Add(insert);
+                var hint = plan.DueQueues.Count > 0 && !_options.PollOnly;
+                if (hint)
                 {
+                    // In the caller's transaction the hint must wait for its commit. Otherwise it goes in a
+                    // transaction of its own after the insert commits (same round trip): PostgreSQL serializes the
+                    // commits of transactions that notify, which would cap concurrent enqueues.
+                    insert.AppendErrorBarrier = transaction is null;
                     batch.BatchCommands.Add(BatchCommand(_sql.NotifyAvailable, Channel, plan.DueQueues.ToArray()));
                 }
 
@@ -111,6 +117,11 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
 
                         ids[reader.GetInt64(0) - 1] = reader.IsDBNull(1) ? null : reader.GetInt64(1);
                     }
+
+                    if (hint && transaction is null)
+                    {
+                        await SendHintAsync(reader, cancellationToken).ConfigureAwait(false);
+                    }
                 }
 
                 if (full is not null)
@@ -131,6 +142,21 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             {
                 await connection.DisposeAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>Reads past the wake-up hint that follows an insert that has already committed. The jobs are stored
+    /// whatever happens to the hint, so its failure must not fail the enqueue: polling covers a lost hint.</summary>
+    private static async Task SendHintAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+            {
+            }
+        }
+        catch (NpgsqlException)
+        {
         }
     }
 
