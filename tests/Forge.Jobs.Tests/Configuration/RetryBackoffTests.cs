@@ -48,3 +48,32 @@ public sealed class RetryBackoffTests
         Assert.StartsWith($"Backoff.{property}", backoff.Validate("Backoff"), StringComparison.Ordinal);
     }
 }
+
+public sealed class BackoffPrecedenceTests
+{
+    private static readonly RetryBackoff Node = new() { InitialDelay = TimeSpan.FromSeconds(1) };
+    private static readonly RetryBackoff Queue = new() { InitialDelay = TimeSpan.FromSeconds(2) };
+    private static readonly RetryBackoff Type = new() { InitialDelay = TimeSpan.FromSeconds(3) };
+    private static readonly RetryBackoff Job = new() { InitialDelay = TimeSpan.FromSeconds(4) };
+
+    [Fact]
+    public void Backoff_JobWinsOverTypeOverQueueOverNode()
+    {
+        var registry = Registry();
+
+        Assert.Same(Job, registry.BackoffFor(Job, "typed", "slow"));
+        Assert.Same(Type, registry.BackoffFor(null, "typed", "slow"));
+        Assert.Same(Queue, registry.BackoffFor(null, "untyped", "slow"));
+        Assert.Same(Node, registry.BackoffFor(null, "untyped", "default"));
+    }
+
+    private static Forge.Jobs.Serialization.JobTypeRegistry Registry()
+    {
+        var options = new ForgeJobsOptions { Backoff = Node };
+        options.Queues.Add("slow", new QueueOptions("slow") { Backoff = Queue });
+        options.Handlers.Add(new Forge.Jobs.Serialization.HandlerRegistration(
+            typeof(Support.PingHandler), typeof(Support.Ping), "typed", new JobTypeOptions { Backoff = Type },
+            (r, j) => new Forge.Jobs.Serialization.JobInvoker<Support.PingHandler, Support.Ping>(r, j)));
+        return new Forge.Jobs.Serialization.JobTypeRegistry(Microsoft.Extensions.Options.Options.Create(options));
+    }
+}
