@@ -32,8 +32,6 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
     /// <summary>The NOTIFY channel of this schema's cluster.</summary>
     public string Channel { get; }
 
-    public NpgsqlDataSource DataSource => _dataSource;
-
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         if (_initialized)
