@@ -3,7 +3,7 @@ namespace Forge.Jobs.Storage;
 /// <summary>The one contract the engine talks to. Every store passes the same conformance suite, so the
 /// in-memory and PostgreSQL stores cannot drift apart. All times are taken from the store's own clock
 /// (the database clock for a shared store), never from the calling node.</summary>
-internal interface IJobStore
+internal partial interface IJobStore
 {
     /// <summary>Readies the store (the PostgreSQL store creates or checks its schema). Idempotent; every other
     /// operation calls it first, and the node calls it at start-up so that a bad connection fails the start.</summary>

@@ -6,7 +6,7 @@ namespace Forge.Jobs.Tests.Storage;
 /// <summary>The contract every <see cref="IJobStore"/> must meet, written once and run unchanged against each
 /// store. Tests place time only relative to the store's own clock (leases of zero length are expired at once,
 /// run-at times an hour away are not due), so they hold for a store whose clock the test cannot move.</summary>
-public abstract class JobStoreConformanceTests : IAsyncLifetime
+public abstract partial class JobStoreConformanceTests : IAsyncLifetime
 {
     private const string NodeA = "node-a";
     private const string NodeB = "node-b";

@@ -3,7 +3,7 @@ namespace Forge.Jobs.Storage.InMemory;
 /// <summary>A store in process memory with the same semantics as the durable store: for development, samples
 /// and tests. Nothing survives the process. One lock guards everything: simple to prove correct, and fast
 /// enough for a single process because every operation is a few dictionary and sorted-set steps.</summary>
-internal sealed class InMemoryJobStore(TimeProvider time) : IJobStore
+internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<long, StoredJob> _jobs = [];
