@@ -26,6 +26,31 @@ public interface IJobClient
     /// <exception cref="InvalidOperationException">The store is not the PostgreSQL store.</exception>
     Task<IReadOnlyList<JobId>> EnqueueManyAsync<TJob>(IEnumerable<TJob> jobs, JobOptions? options, NpgsqlTransaction transaction, CancellationToken cancellationToken = default);
 
+    /// <summary>Stores every step of <paramref name="workflow"/> in one round trip and one transaction: all of them
+    /// or none. Steps wait for their parents (see <see cref="JobDependency"/>).</summary>
+    /// <returns>Each step's job id, by step name.</returns>
+    /// <exception cref="ArgumentException">The workflow is empty, a step names an unknown step or a job that is
+    /// not stored, the steps form a cycle (the message names it), or an option is out of range.</exception>
+    Task<IReadOnlyDictionary<string, JobId>> EnqueueWorkflowAsync(Workflow workflow, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores every step of <paramref name="workflow"/> inside the caller's PostgreSQL transaction.</summary>
+    /// <inheritdoc cref="EnqueueWorkflowAsync(Workflow, CancellationToken)"/>
+    /// <exception cref="InvalidOperationException">The store is not the PostgreSQL store.</exception>
+    Task<IReadOnlyDictionary<string, JobId>> EnqueueWorkflowAsync(Workflow workflow, NpgsqlTransaction transaction, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores every job of <paramref name="batch"/>, and its callback, in one round trip and one
+    /// transaction, under a new <see cref="BatchId"/>.</summary>
+    /// <exception cref="ArgumentException">The batch is empty, or an option is out of range.</exception>
+    Task<BatchId> EnqueueBatchAsync(JobBatch batch, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores every job of <paramref name="batch"/> inside the caller's PostgreSQL transaction.</summary>
+    /// <inheritdoc cref="EnqueueBatchAsync(JobBatch, CancellationToken)"/>
+    /// <exception cref="InvalidOperationException">The store is not the PostgreSQL store.</exception>
+    Task<BatchId> EnqueueBatchAsync(JobBatch batch, NpgsqlTransaction transaction, CancellationToken cancellationToken = default);
+
+    /// <summary>The batch with this id, with its jobs counted by state, or <see langword="null"/> when there is none.</summary>
+    Task<BatchInfo?> GetBatchAsync(BatchId id, CancellationToken cancellationToken = default);
+
     /// <summary>The job with this id, or <see langword="null"/> when there is none.</summary>
     Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default);
 

@@ -54,6 +54,39 @@ public sealed class JobContext
     public Task<bool> ExtendLeaseAsync(CancellationToken cancellationToken = default) =>
         _services.Leases.ExtendOneAsync(Claimed, cancellationToken);
 
+    /// <summary>The jobs this one depends on, in id order, with their states and results. A job runs once every
+    /// parent has finished, so each has (unless a dependency made with <see cref="JobDependency.Finished(JobId)"/>
+    /// let it run after a parent ended dead or cancelled). Parents deleted by retention are absent.</summary>
+    public Task<IReadOnlyList<JobInfo>> GetParentsAsync(CancellationToken cancellationToken = default) =>
+        _services.Store.GetParentsAsync(Claimed.Id, cancellationToken);
+
+    /// <summary>The results of the parents that succeeded with a result, read as <typeparamref name="TResult"/>, by
+    /// parent id in id order: the inputs of a fan-in step.</summary>
+    /// <exception cref="System.Text.Json.JsonException">A parent's result does not read as <typeparamref name="TResult"/>.</exception>
+    public async Task<IReadOnlyDictionary<JobId, TResult>> GetParentResultsAsync<TResult>(CancellationToken cancellationToken = default)
+    {
+        var typeInfo = (JsonTypeInfo<TResult>)_services.Serializer.GetTypeInfo(typeof(TResult));
+        var parents = await GetParentsAsync(cancellationToken).ConfigureAwait(false);
+        var results = new Dictionary<JobId, TResult>(parents.Count);
+        foreach (var parent in parents)
+        {
+            if (parent is { State: JobState.Succeeded, Result: { } result })
+            {
+                results.Add(parent.Id, JsonSerializer.Deserialize(result, typeInfo)!);
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>The batch this job belongs to, or whose callback it is, with its jobs counted by state; a callback
+    /// reads the outcome of the batch here. <see langword="null"/> for a job outside any batch.</summary>
+    public async Task<BatchInfo?> GetBatchAsync(CancellationToken cancellationToken = default)
+    {
+        var job = await _services.Store.GetAsync(Claimed.Id, cancellationToken).ConfigureAwait(false);
+        return job?.Batch is { } batch ? await _services.Store.GetBatchAsync(batch, cancellationToken).ConfigureAwait(false) : null;
+    }
+
     /// <summary>Marks this job succeeded inside the handler's own transaction on the store's PostgreSQL database,
     /// so that the handler's writes and the job's completion commit together or not at all. Call it just before
     /// committing; after the handler returns, the node stores nothing more for this attempt. If the transaction

@@ -54,4 +54,10 @@ public sealed record JobInfo
 
     /// <summary>Its tags.</summary>
     public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>The batch it belongs to (or is the callback of), if any.</summary>
+    public BatchId? Batch { get; init; }
+
+    /// <summary>The jobs it depends on, in id order. A waiting job becomes available when all have finished.</summary>
+    public IReadOnlyList<JobId> DependsOn { get; init; } = [];
 }

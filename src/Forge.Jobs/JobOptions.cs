@@ -41,4 +41,10 @@ public sealed class JobOptions
 
     /// <summary>Free-form labels to find the job by. At most 16 tags of at most 64 characters each.</summary>
     public IReadOnlyList<string>? Tags { get; set; }
+
+    /// <summary>The jobs this one waits for: it stays <see cref="JobState.Waiting"/> until every parent has finished.
+    /// A parent that ends dead or cancelled cancels this job unless the dependency was made with
+    /// <see cref="JobDependency.Finished(JobId)"/>. Give <see cref="JobId"/>s of stored jobs (a missing one is
+    /// rejected and nothing is stored), or, in a <see cref="Workflow"/>, step names. At most 10,000 parents.</summary>
+    public IReadOnlyList<JobDependency>? DependsOn { get; set; }
 }

@@ -10,7 +10,10 @@ namespace Forge.Jobs.Client;
 /// Every rejection is an <see cref="ArgumentException"/> that names the option and what to change.</summary>
 internal static class NewJobs
 {
-    public static NewJob Create<TJob>(TJob job, JobOptions? options, JobTypeRegistry registry)
+    /// <summary>The most parents one job may name; a fan-in over more jobs is a batch with a callback.</summary>
+    public const int MaxParents = 10_000;
+
+    public static NewJob Create<TJob>(TJob job, JobOptions? options, JobTypeRegistry registry, JobGroup group = JobGroup.None)
     {
         ArgumentNullException.ThrowIfNull(job);
         var type = JobTypeNames.For<TJob>();
@@ -26,7 +29,7 @@ internal static class NewJobs
             return new NewJob(type, defaults.Queue, payload, JobPriority.Normal, defaults.MaxRetries, defaults.Timeout, null, TimeSpan.Zero, null, [], null, registry.MaxLengthOf(defaults.Queue));
         }
 
-        Validate(options);
+        Validate(options, group);
         var queue = options.Queue ?? defaults.Queue;
         return new NewJob(
             type,
@@ -40,11 +43,40 @@ internal static class NewJobs
             options.IdempotencyKey,
             options.Tags is { Count: > 0 } tags ? [.. tags] : [],
             options.Backoff,
-            registry.MaxLengthOf(queue));
+            registry.MaxLengthOf(queue),
+            group == JobGroup.WorkflowStep ? [] : ParentsOf(options.DependsOn));
     }
 
-    private static void Validate(JobOptions options)
+    /// <summary>Dependencies on stored jobs; step names are resolved by the workflow planner instead.</summary>
+    private static NewDependency[] ParentsOf(IReadOnlyList<JobDependency>? dependsOn)
     {
+        if (dependsOn is not { Count: > 0 })
+        {
+            return [];
+        }
+
+        var parents = new NewDependency[dependsOn.Count];
+        for (var i = 0; i < parents.Length; i++)
+        {
+            var dependency = dependsOn[i];
+            parents[i] = new NewDependency(dependency.Job!.Value, Row: null, dependency.RunAnyway);
+        }
+
+        return parents;
+    }
+
+    private static void Validate(JobOptions options, JobGroup group)
+    {
+        if (options.IdempotencyKey is not null && group != JobGroup.None)
+        {
+            throw Invalid($"JobOptions.IdempotencyKey is set on a job of a {(group == JobGroup.WorkflowStep ? "workflow" : "batch")}; jobs enqueued together cannot be deduplicated one by one. Remove the key.");
+        }
+
+        if (options.DependsOn is { } dependsOn)
+        {
+            ValidateDependencies(dependsOn, group);
+        }
+
         if (options.Queue is not null && !QueueNames.IsValid(options.Queue))
         {
             throw Invalid($"JobOptions.Queue: {QueueNames.Describe(options.Queue)}");
@@ -102,5 +134,44 @@ internal static class NewJobs
         }
     }
 
+    public static void ValidateDependencies(IReadOnlyList<JobDependency> dependsOn, JobGroup group, string parameter = "options")
+    {
+        if (dependsOn.Count > MaxParents)
+        {
+            throw Invalid(string.Create(CultureInfo.InvariantCulture, $"JobOptions.DependsOn has {dependsOn.Count} parents; use at most {MaxParents}, or make a batch with a callback (IJobClient.EnqueueBatchAsync)."), parameter);
+        }
+
+        if (dependsOn.Count != dependsOn.Select(d => (d.Job, d.Step)).Distinct().Count())
+        {
+            throw Invalid("JobOptions.DependsOn names a parent twice; name each parent once.", parameter);
+        }
+
+        foreach (var dependency in dependsOn)
+        {
+            if (dependency.Job is null && dependency.Step is null)
+            {
+                throw Invalid("JobOptions.DependsOn contains an empty JobDependency; make each with JobDependency.On or JobDependency.Finished, or give a job id.", parameter);
+            }
+
+            if (dependency.Step is { } step && group != JobGroup.WorkflowStep)
+            {
+                throw Invalid($"JobOptions.DependsOn names the step '{step}', but step names work only inside a Workflow; give the parent's JobId instead.", parameter);
+            }
+
+            if (dependency.Job is { Value: <= 0 } job)
+            {
+                throw Invalid($"JobOptions.DependsOn contains the job id {job}; job ids are positive.", parameter);
+            }
+        }
+    }
+
     private static ArgumentException Invalid(string message, string parameter = "options") => new(message, parameter);
+}
+
+/// <summary>What a job is enqueued as part of; it decides which options the job may use.</summary>
+internal enum JobGroup
+{
+    None,
+    WorkflowStep,
+    BatchJob,
 }

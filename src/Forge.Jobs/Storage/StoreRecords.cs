@@ -1,7 +1,9 @@
 namespace Forge.Jobs.Storage;
 
 /// <summary>A job to insert, with every option resolved. <see cref="RunAt"/> wins over <see cref="Delay"/>,
-/// which is added to the store's clock. <see cref="MaxLength"/> is the bound of the job's queue, if it has one.</summary>
+/// which is added to the store's clock. <see cref="MaxLength"/> is the bound of the job's queue, if it has one.
+/// A job with <see cref="DependsOn"/> waits until its parents finish. A job with a <see cref="Batch"/> belongs to
+/// it, or is its callback; the store creates the batch with the first job that names it.</summary>
 internal sealed record NewJob(
     string Type,
     string Queue,
@@ -14,7 +16,17 @@ internal sealed record NewJob(
     string? IdempotencyKey,
     IReadOnlyList<string> Tags,
     RetryBackoff? Backoff,
-    int? MaxLength = null);
+    int? MaxLength = null,
+    IReadOnlyList<NewDependency>? DependsOn = null,
+    BatchId? Batch = null,
+    bool IsBatchCallback = false);
+
+/// <summary>A parent of a job to insert: a stored job, or the job at index <see cref="Row"/> of the same insert call.</summary>
+internal readonly record struct NewDependency(JobId? Job, int? Row, bool RunAnyway)
+{
+    public static ArgumentException MissingParent(JobId parent) =>
+        new($"JobOptions.DependsOn names job {parent}, which is not stored: it never existed, or retention deleted it after it finished. Enqueue without that parent, or with an existing one.");
+}
 
 internal readonly record struct InsertedJob(JobId Id, bool Existed);
 

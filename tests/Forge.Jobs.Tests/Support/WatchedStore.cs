@@ -77,6 +77,10 @@ internal sealed class WatchedStore(IJobStore inner) : IJobStore
 
     public Task<IReadOnlyList<QueueInfo>> ListQueuesAsync(CancellationToken cancellationToken) => inner.ListQueuesAsync(cancellationToken);
 
+    public Task<IReadOnlyList<JobInfo>> GetParentsAsync(JobId id, CancellationToken cancellationToken) => inner.GetParentsAsync(id, cancellationToken);
+
+    public Task<BatchInfo?> GetBatchAsync(BatchId id, CancellationToken cancellationToken) => inner.GetBatchAsync(id, cancellationToken);
+
     public Task<bool> HeartbeatAsync(NodeHeartbeat heartbeat, CancellationToken cancellationToken) => inner.HeartbeatAsync(heartbeat, cancellationToken);
 
     public Task RemoveNodeAsync(string nodeId, CancellationToken cancellationToken) => inner.RemoveNodeAsync(nodeId, cancellationToken);

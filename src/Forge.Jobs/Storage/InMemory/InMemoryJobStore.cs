@@ -26,6 +26,8 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
             var now = time.GetUtcNow();
             var runAts = jobs.Select(job => job.RunAt ?? now + job.Delay).ToArray();
             ThrowIfAnyQueueWouldOverflow(jobs);
+            ThrowIfAnyParentIsMissing(jobs);
+            var stored = new StoredJob?[jobs.Count];
             for (var i = 0; i < jobs.Count; i++)
             {
                 var job = jobs[i];
@@ -36,7 +38,7 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
                 }
 
                 var runAt = runAts[i];
-                var stored = new StoredJob
+                var row = stored[i] = new StoredJob
                 {
                     Id = ++_lastId,
                     Type = job.Type,
@@ -50,21 +52,29 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
                     Backoff = job.Backoff,
                     MaxRetries = job.MaxRetries,
                     RunAt = runAt,
-                    State = runAt > now ? JobState.Scheduled : JobState.Available,
+                    Batch = job.Batch,
+                    State = job.DependsOn is { Count: > 0 } ? JobState.Waiting : runAt > now ? JobState.Scheduled : JobState.Available,
                 };
-                _jobs.Add(stored.Id, stored);
-                if (stored.IdempotencyKey is not null)
+                _jobs.Add(row.Id, row);
+                if (row.IdempotencyKey is not null)
                 {
-                    _byIdempotencyKey.Add(stored.IdempotencyKey, stored);
+                    _byIdempotencyKey.Add(row.IdempotencyKey, row);
                 }
 
-                QueueOf(stored.Queue).Add(stored);
-                if (stored.State == JobState.Available)
-                {
-                    (availableQueues ??= new(StringComparer.Ordinal)).Add(stored.Queue);
-                }
+                inserted[i] = new InsertedJob(new JobId(row.Id), Existed: false);
+            }
 
-                inserted[i] = new InsertedJob(new JobId(stored.Id), Existed: false);
+            Link(jobs, stored, now);
+            foreach (var job in stored)
+            {
+                if (job is { State: JobState.Available or JobState.Scheduled })
+                {
+                    QueueOf(job.Queue).Add(job);
+                    if (job.State == JobState.Available)
+                    {
+                        (availableQueues ??= new(StringComparer.Ordinal)).Add(job.Queue);
+                    }
+                }
             }
         }
 
@@ -124,6 +134,10 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
                 {
                     (availableQueues ??= new(StringComparer.Ordinal)).Add(job.Queue);
                 }
+                else if (job.State.IsTerminal())
+                {
+                    ResolveChildren(job, now, ref availableQueues);
+                }
             }
         }
 
@@ -181,6 +195,7 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
     public Task<CancelResult> CancelAsync(JobId id, CancellationToken cancellationToken)
     {
         CancelResult result;
+        HashSet<string>? availableQueues = null;
         lock (_lock)
         {
             if (!_jobs.TryGetValue(id.Value, out var job))
@@ -201,9 +216,12 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
                 QueueOf(job.Queue).Remove(job);
                 job.State = JobState.Cancelled;
                 job.FinishedAt = time.GetUtcNow();
+                ResolveChildren(job, job.FinishedAt.Value, ref availableQueues);
                 result = CancelResult.Cancelled;
             }
         }
+
+        NotifyAvailable(availableQueues);
 
         if (result == CancelResult.CancellationRequested)
         {
@@ -428,7 +446,8 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
             var doomed = _jobs.Values
                 .Where(j => j.FinishedAt is { } finished
                     && ((j.State == JobState.Succeeded && finished < now - succeededAge)
-                        || (j.State is JobState.Dead or JobState.Cancelled && finished < now - failedAge)))
+                        || (j.State is JobState.Dead or JobState.Cancelled && finished < now - failedAge))
+                    && !HasUnfinishedChildren(j))
                 .Take(limit)
                 .ToList();
             foreach (var job in doomed)
@@ -440,6 +459,7 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
                 }
             }
 
+            PruneBatches(now - succeededAge);
             foreach (var silent in _nodes.Where(n => n.Value.HeartbeatAt < now - silentNodeAge).Select(n => n.Key).ToList())
             {
                 _nodes.Remove(silent);

@@ -14,6 +14,9 @@ internal sealed class StoredJob
     public required IReadOnlyList<string> Tags { get; init; }
     public string? IdempotencyKey { get; init; }
     public RetryBackoff? Backoff { get; init; }
+    public BatchId? Batch { get; init; }
+    public List<StoredDependency> Parents { get; } = [];
+    public List<long> Children { get; } = [];
 
     public JobState State { get; set; }
     public int Attempt { get; set; }
@@ -48,5 +51,15 @@ internal sealed class StoredJob
         LastError = LastError,
         IdempotencyKey = IdempotencyKey,
         Tags = Tags,
+        Batch = Batch,
+        DependsOn = Parents.Count == 0 ? [] : [.. Parents.Select(p => new JobId(p.ParentId)).Order()],
     };
+}
+
+/// <summary>One parent of a job: resolved once the parent has finished or the job was cancelled.</summary>
+internal sealed class StoredDependency(long parentId, bool runAnyway)
+{
+    public long ParentId { get; } = parentId;
+    public bool RunAnyway { get; } = runAnyway;
+    public bool Resolved { get; set; }
 }

@@ -7,6 +7,9 @@ namespace Forge.Jobs.Storage.Postgres;
 /// sent once; its later rows resolve to the first one's job.</summary>
 internal sealed class InsertPlan
 {
+    private const short BatchMember = 1;
+    private const short BatchCallback = 2;
+
     private readonly int[] _rowOf;
     private readonly bool[] _repeat;
 
@@ -53,7 +56,7 @@ internal sealed class InsertPlan
 
             rowOf[i] = rows.Count;
             rows.Add(job);
-            if (job.Delay <= TimeSpan.Zero && (job.RunAt is null || job.RunAt <= now))
+            if (job.Delay <= TimeSpan.Zero && (job.RunAt is null || job.RunAt <= now) && job.DependsOn is not { Count: > 0 })
             {
                 dueQueues.Add(job.Queue);
             }
@@ -79,6 +82,12 @@ internal sealed class InsertPlan
         var max = new long?[n];
         var jitter = new double?[n];
         var maxLengths = new int?[n];
+        var batchRoles = new short[n];
+        BatchId? batch = null;
+        var children = new List<int>();
+        var parentIds = new List<long?>();
+        var parentRows = new List<int?>();
+        var runAnyway = new List<bool>();
         for (var i = 0; i < n; i++)
         {
             var job = Rows[i];
@@ -96,6 +105,19 @@ internal sealed class InsertPlan
             max[i] = (long?)job.Backoff?.MaxDelay.TotalMilliseconds;
             jitter[i] = job.Backoff?.Jitter;
             maxLengths[i] = job.MaxLength;
+            if (job.Batch is { } id)
+            {
+                batch = id;
+                batchRoles[i] = job.IsBatchCallback ? BatchCallback : BatchMember;
+            }
+
+            foreach (var parent in job.DependsOn ?? [])
+            {
+                children.Add(i + 1);
+                parentIds.Add(parent.Job?.Value);
+                parentRows.Add(parent.Row is { } row ? _rowOf[row] + 1 : null);
+                runAnyway.Add(parent.RunAnyway);
+            }
         }
 
         var command = new NpgsqlBatchCommand(sql);
@@ -113,6 +135,12 @@ internal sealed class InsertPlan
         command.Parameters.Add(new NpgsqlParameter { Value = max });
         command.Parameters.Add(new NpgsqlParameter { Value = jitter });
         command.Parameters.Add(new NpgsqlParameter { Value = maxLengths });
+        command.Parameters.Add(new NpgsqlParameter { Value = batchRoles });
+        command.Parameters.Add(new NpgsqlParameter { Value = children.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = parentIds.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = parentRows.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = runAnyway.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = batch is { } b ? b.Value : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         return command;
     }
 

@@ -97,6 +97,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                 }
 
                 QueueFullException? full = null;
+                long? missingParent = null;
                 var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (reader.ConfigureAwait(false))
                 {
@@ -113,6 +114,12 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                             continue;
                         }
 
+                        if (!reader.IsDBNull(4))
+                        {
+                            missingParent ??= reader.GetInt64(4);
+                            continue;
+                        }
+
                         ids[reader.GetInt64(0) - 1] = reader.IsDBNull(1) ? null : reader.GetInt64(1);
                     }
 
@@ -125,6 +132,11 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                 if (full is not null)
                 {
                     throw full;
+                }
+
+                if (missingParent is { } parent)
+                {
+                    throw NewDependency.MissingParent(new JobId(parent));
                 }
             }
 
@@ -228,11 +240,14 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
 
         // A rescue pass skips jobs locked by a handler's open transaction instead of waiting for them.
         var sql = completions.All(c => c.Rescue) ? _sql.Rescue : _sql.Complete;
-        var command = Command(transaction, sql, ids, owners, attempts, outcomes, Jsonb(results), errors, delays, rescues, Channel);
-        await using (command.ConfigureAwait(false))
+        var batch = Batch(
+            transaction,
+            BatchCommand(sql, ids, owners, attempts, outcomes, Jsonb(results), errors, delays, rescues, Channel),
+            BatchCommand(_sql.ResolveChildren, ids, Channel));
+        await using (batch.ConfigureAwait(false))
         {
             var applied = new HashSet<long>();
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -304,10 +319,10 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
     public async Task<CancelResult> CancelAsync(JobId id, CancellationToken cancellationToken)
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
-        var command = Command(_sql.Cancel, id.Value, Channel);
-        await using (command.ConfigureAwait(false))
+        var batch = Batch(null, BatchCommand(_sql.Cancel, id.Value, Channel), BatchCommand(_sql.ResolveChildren, new[] { id.Value }, Channel));
+        await using (batch.ConfigureAwait(false))
         {
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
                 if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -561,6 +576,19 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         return command;
     }
 
+    /// <summary>Statements sent in one round trip and run in one transaction: the caller's, when one is given.</summary>
+    private NpgsqlBatch Batch(NpgsqlTransaction? transaction, params NpgsqlBatchCommand[] commands)
+    {
+        var batch = transaction is null ? _dataSource.CreateBatch() : new NpgsqlBatch(transaction.Connection, transaction);
+        batch.Timeout = _commandTimeout;
+        foreach (var command in commands)
+        {
+            batch.BatchCommands.Add(command);
+        }
+
+        return batch;
+    }
+
     private static NpgsqlBatchCommand BatchCommand(string sql, params object?[] parameters)
     {
         var command = new NpgsqlBatchCommand(sql);
@@ -605,12 +633,30 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                         LastError = reader.IsDBNull(14) ? null : reader.GetString(14),
                         IdempotencyKey = reader.IsDBNull(15) ? null : reader.GetString(15),
                         Tags = reader.GetFieldValue<string[]>(16),
+                        Batch = reader.IsDBNull(17) ? null : new BatchId(reader.GetGuid(17)),
+                        DependsOn = ToJobIds(reader.GetFieldValue<long[]>(18)),
                     });
                 }
 
                 return jobs;
             }
         }
+    }
+
+    private static JobId[] ToJobIds(long[] ids)
+    {
+        if (ids.Length == 0)
+        {
+            return [];
+        }
+
+        var jobIds = new JobId[ids.Length];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            jobIds[i] = new JobId(ids[i]);
+        }
+
+        return jobIds;
     }
 
     private async Task<Dictionary<string, long>> ExistingKeysAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string[] keys, CancellationToken cancellationToken)

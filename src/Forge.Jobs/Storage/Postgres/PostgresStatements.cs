@@ -14,7 +14,11 @@ internal sealed class PostgresStatements(string quotedSchema)
     public string ListExpired { get; } = PostgresSchema.Sql("Sql/list_expired", quotedSchema);
     public string Cancel { get; } = PostgresSchema.Sql("Sql/cancel", quotedSchema);
     public string Retry { get; } = PostgresSchema.Sql("Sql/retry", quotedSchema);
-    public string GetJob { get; } = PostgresSchema.Sql("Sql/get_job", quotedSchema);
+    public string GetJob { get; } = PostgresSchema.Sql("Sql/get_jobs", quotedSchema).Replace("{where}", "id = $1", StringComparison.Ordinal);
+    public string GetParents { get; } = PostgresSchema.Sql("Sql/get_jobs", quotedSchema)
+        .Replace("{where}", $"id IN (SELECT parent_id FROM {quotedSchema}.job_dependencies WHERE job_id = $1)", StringComparison.Ordinal);
+    public string GetBatch { get; } = PostgresSchema.Sql("Sql/get_batch", quotedSchema);
+    public string ResolveChildren { get; } = PostgresSchema.Sql("Sql/resolve_children", quotedSchema);
     public string ListJobs { get; } = PostgresSchema.Sql("Sql/list_jobs", quotedSchema);
     public string ListAttempts { get; } = PostgresSchema.Sql("Sql/list_attempts", quotedSchema);
     public string Heartbeat { get; } = PostgresSchema.Sql("Sql/heartbeat", quotedSchema);
