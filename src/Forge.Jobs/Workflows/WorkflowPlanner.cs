@@ -105,7 +105,8 @@ internal static class WorkflowPlanner
         return [.. order];
     }
 
-    /// <summary>Walks parent links from a step left in the cycle until a step repeats: that loop is a cycle.</summary>
+    /// <summary>Walks parent links from a step Kahn's algorithm left behind until a step repeats: that loop is a
+    /// cycle. Told as "a → b → c → a", where each step runs before the next.</summary>
     private static string DescribeCycle(IReadOnlyList<WorkflowStep> steps, Dictionary<string, int> index, int[] pending)
     {
         var current = Array.FindIndex(pending, p => p > 0);
@@ -121,7 +122,10 @@ internal static class WorkflowPlanner
                 .First(parent => pending[parent] > 0);
         }
 
-        var cycle = path.Skip(seen[current]).Reverse().Select(i => steps[i].Name).ToList();
+        // Parents first, starting from the step added first, so the same cycle is always told the same way.
+        var loop = path.Skip(seen[current]).Reverse().ToList();
+        var first = loop.IndexOf(loop.Min());
+        var cycle = loop.Skip(first).Concat(loop.Take(first)).Select(i => steps[i].Name).ToList();
         cycle.Add(cycle[0]);
         return string.Join(" → ", cycle);
     }
