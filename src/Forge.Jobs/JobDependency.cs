@@ -37,12 +37,6 @@ public readonly record struct JobDependency
     public static JobDependency Finished(string step) => new(null, step, runAnyway: true);
 
     /// <summary>Same as <see cref="On(JobId)"/>.</summary>
-    public static JobDependency FromJobId(JobId job) => On(job);
-
-    /// <summary>Same as <see cref="On(string)"/>.</summary>
-    public static JobDependency FromString(string step) => On(step);
-
-    /// <summary>Same as <see cref="On(JobId)"/>.</summary>
     public static implicit operator JobDependency(JobId job) => On(job);
 
     /// <summary>Same as <see cref="On(string)"/>.</summary>

@@ -14,7 +14,7 @@ internal sealed partial class InMemoryJobStore
         {
             PromoteDue();
             IReadOnlyList<JobInfo> parents = _jobs.TryGetValue(id.Value, out var job)
-                ? job.Parents.Select(p => _jobs.GetValueOrDefault(p.ParentId)).OfType<StoredJob>().OrderBy(p => p.Id).Select(p => p.ToInfo()).ToList()
+                ? job.Parents.Keys.Order().Select(_jobs.GetValueOrDefault).OfType<StoredJob>().Select(p => p.ToInfo()).ToList()
                 : [];
             return Task.FromResult(parents);
         }
@@ -74,7 +74,8 @@ internal sealed partial class InMemoryJobStore
             foreach (var parent in jobs[i].DependsOn ?? [])
             {
                 var parentJob = parent.Job is { } id ? _jobs[id.Value] : stored[parent.Row!.Value]!;
-                child.Parents.Add(new StoredDependency(parentJob.Id, parent.RunAnyway) { Resolved = parentJob.State.IsTerminal() });
+                child.Parents.Add(parentJob.Id, new StoredDependency(parent.RunAnyway));
+                child.UnresolvedParents++;
                 parentJob.Children.Add(child.Id);
             }
 
@@ -97,64 +98,52 @@ internal sealed partial class InMemoryJobStore
             }
         }
 
-        // Rows come parents first from a workflow, but any order is valid: settle until nothing changes.
-        for (var changed = true; changed;)
+        // Parents that finished before this call resolve at once, and the children they fail are cancelled,
+        // which resolves their own children in this call in turn.
+        var none = (HashSet<string>?)null;
+        foreach (var parentId in stored.OfType<StoredJob>().SelectMany(child => child.Parents.Keys).Distinct().ToList())
         {
-            changed = false;
-            foreach (var child in stored)
+            if (_jobs[parentId].State.IsTerminal())
             {
-                if (child is not { State: JobState.Waiting })
-                {
-                    continue;
-                }
-
-                foreach (var dependency in child.Parents.Where(d => !d.Resolved && _jobs[d.ParentId].State.IsTerminal()))
-                {
-                    dependency.Resolved = true;
-                }
-
-                if (FailedByParent(child))
-                {
-                    Cancel(child, now);
-                    changed = true;
-                }
+                ResolveChildren(_jobs[parentId], now, ref none, enqueue: false);
             }
         }
 
         foreach (var child in stored)
         {
-            if (child is { State: JobState.Waiting } && child.Parents.All(p => p.Resolved))
+            if (child is { State: JobState.Waiting, UnresolvedParents: 0 })
             {
                 child.State = child.RunAt > now ? JobState.Scheduled : JobState.Available;
             }
         }
     }
 
-    /// <summary>Resolves the children of a job that has just finished, and theirs in turn when they are cancelled.</summary>
-    private void ResolveChildren(StoredJob finished, DateTimeOffset now, ref HashSet<string>? availableQueues)
+    /// <summary>Resolves the children of a job that has just finished, and theirs in turn when they are cancelled.
+    /// Released children are made due and indexed, unless <paramref name="enqueue"/> is off: an insert in progress
+    /// does that for its own jobs.</summary>
+    private void ResolveChildren(StoredJob finished, DateTimeOffset now, ref HashSet<string>? availableQueues, bool enqueue = true)
     {
         var frontier = new Queue<StoredJob>();
         frontier.Enqueue(finished);
         while (frontier.TryDequeue(out var parent))
         {
+            var failed = parent.State is JobState.Dead or JobState.Cancelled;
             foreach (var childId in parent.Children)
             {
-                if (!_jobs.TryGetValue(childId, out var child) || child.State != JobState.Waiting)
+                if (!_jobs.TryGetValue(childId, out var child) || child.State != JobState.Waiting
+                    || !child.Parents.TryGetValue(parent.Id, out var dependency) || dependency.Resolved)
                 {
                     continue;
                 }
 
-                foreach (var dependency in child.Parents.Where(d => d.ParentId == parent.Id))
-                {
-                    dependency.Resolved = true;
-                }
-
-                if (FailedByParent(child))
+                dependency.Resolved = true;
+                child.UnresolvedParents--;
+                if (failed && !dependency.RunAnyway)
                 {
                     Cancel(child, now);
                     frontier.Enqueue(child);
                 }
-                else if (child.Parents.All(d => d.Resolved))
+                else if (child.UnresolvedParents == 0 && enqueue)
                 {
                     child.State = child.RunAt > now ? JobState.Scheduled : JobState.Available;
                     QueueOf(child.Queue).Add(child);
@@ -167,15 +156,13 @@ internal sealed partial class InMemoryJobStore
         }
     }
 
-    private bool FailedByParent(StoredJob child) =>
-        child.Parents.Any(d => !d.RunAnyway && d.Resolved && _jobs.TryGetValue(d.ParentId, out var parent) && parent.State is JobState.Dead or JobState.Cancelled);
-
     private static void Cancel(StoredJob child, DateTimeOffset now)
     {
         child.State = JobState.Cancelled;
         child.FinishedAt = now;
         child.LastError = CancelledByParent;
-        foreach (var dependency in child.Parents)
+        child.UnresolvedParents = 0;
+        foreach (var dependency in child.Parents.Values)
         {
             dependency.Resolved = true;
         }

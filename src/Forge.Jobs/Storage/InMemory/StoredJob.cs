@@ -15,7 +15,8 @@ internal sealed class StoredJob
     public string? IdempotencyKey { get; init; }
     public RetryBackoff? Backoff { get; init; }
     public BatchId? Batch { get; init; }
-    public List<StoredDependency> Parents { get; } = [];
+    public Dictionary<long, StoredDependency> Parents { get; } = [];
+    public int UnresolvedParents { get; set; }
     public List<long> Children { get; } = [];
 
     public JobState State { get; set; }
@@ -52,14 +53,13 @@ internal sealed class StoredJob
         IdempotencyKey = IdempotencyKey,
         Tags = Tags,
         Batch = Batch,
-        DependsOn = Parents.Count == 0 ? [] : [.. Parents.Select(p => new JobId(p.ParentId)).Order()],
+        DependsOn = Parents.Count == 0 ? [] : [.. Parents.Keys.Order().Select(id => new JobId(id))],
     };
 }
 
 /// <summary>One parent of a job: resolved once the parent has finished or the job was cancelled.</summary>
-internal sealed class StoredDependency(long parentId, bool runAnyway)
+internal sealed class StoredDependency(bool runAnyway)
 {
-    public long ParentId { get; } = parentId;
     public bool RunAnyway { get; } = runAnyway;
     public bool Resolved { get; set; }
 }

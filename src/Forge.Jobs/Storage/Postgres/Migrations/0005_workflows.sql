@@ -16,6 +16,10 @@ CREATE TABLE {schema}.job_dependencies (
 
 CREATE INDEX job_dependencies_parent ON {schema}.job_dependencies (parent_id);
 
+-- Whether a child still waits is one probe here, however many of its parents have finished (a batch callback
+-- may have many thousands).
+CREATE INDEX job_dependencies_unresolved ON {schema}.job_dependencies (job_id) WHERE NOT resolved;
+
 CREATE TABLE {schema}.batches (
     id               uuid PRIMARY KEY,
     total            integer NOT NULL,
@@ -45,19 +49,20 @@ BEGIN
 
         PERFORM 1 FROM {schema}.jobs WHERE id = ANY (children) ORDER BY id FOR UPDATE;
 
-        UPDATE {schema}.job_dependencies AS d SET resolved = true
-        FROM {schema}.jobs AS p
-        WHERE d.job_id = ANY (children) AND NOT d.resolved AND p.id = d.parent_id
-          AND p.state IN ('succeeded', 'dead', 'cancelled');
-
-        WITH cancelled AS (
+        -- Only the dependencies on the parents at hand, so the work is per finished parent, not per child's parents.
+        WITH resolved AS (
+            UPDATE {schema}.job_dependencies AS d SET resolved = true
+            FROM {schema}.jobs AS p
+            WHERE d.parent_id = ANY (frontier) AND d.job_id = ANY (children) AND NOT d.resolved
+              AND p.id = d.parent_id AND p.state IN ('succeeded', 'dead', 'cancelled')
+            RETURNING d.job_id, d.run_anyway, p.state
+        ),
+        cancelled AS (
             UPDATE {schema}.jobs AS j
             SET state = 'cancelled', finished_at = now(),
                 last_error = 'Cancelled because a job it depends on ended dead or cancelled.'
-            WHERE j.id = ANY (children) AND j.state = 'waiting'
-              AND EXISTS (SELECT 1 FROM {schema}.job_dependencies AS d
-                          JOIN {schema}.jobs AS p ON p.id = d.parent_id
-                          WHERE d.job_id = j.id AND NOT d.run_anyway AND p.state IN ('dead', 'cancelled'))
+            WHERE j.state = 'waiting'
+              AND j.id IN (SELECT job_id FROM resolved WHERE NOT run_anyway AND state IN ('dead', 'cancelled'))
             RETURNING j.id
         )
         SELECT array_agg(id) INTO frontier FROM cancelled;

@@ -47,7 +47,7 @@ edges AS (
 timed AS (
     SELECT input.*, coalesce(run_at, now() + delay_ms * interval '1 millisecond') AS due,
            input.ord IN (SELECT child FROM doomed) AS born_cancelled,
-           EXISTS (SELECT 1 FROM edges WHERE edges.child = input.ord AND NOT edges.resolved) AS waits
+           input.ord IN (SELECT child FROM edges WHERE NOT edges.resolved) AS waits
     FROM input
 ),
 bounds AS (
