@@ -2,7 +2,6 @@ using System.Text.Json;
 using Forge.Jobs.Storage;
 using Forge.Jobs.Storage.Postgres;
 using Forge.Jobs.Tests.Support;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Forge.Jobs.Tests.Postgres;
@@ -39,11 +38,8 @@ public abstract class PostgresStoreFixture(PostgresDatabase database) : IClassFi
     /// <summary>A store on its own data source, as a node would have.</summary>
     internal async Task<PostgresJobStore> StoreAsync(string schema, TimeSpan? commandTimeout = null)
     {
-        var options = new PostgresStoreOptions { Schema = schema, CommandTimeout = commandTimeout ?? TimeSpan.FromSeconds(30) };
-        var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
-        var store = new PostgresJobStore(dataSource, ownsDataSource: true, options, new PostgresNotifier(dataSource, ownsDataSource: false, NullLogger.Instance));
+        var store = await database.OpenStoreAsync(schema, commandTimeout);
         _stores.Add(store);
-        await store.InitializeAsync(default);
         return store;
     }
 

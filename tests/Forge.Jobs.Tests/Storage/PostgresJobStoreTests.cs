@@ -1,8 +1,6 @@
 using Forge.Jobs.Storage;
 using Forge.Jobs.Storage.Postgres;
 using Forge.Jobs.Tests.Support;
-using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 
 namespace Forge.Jobs.Tests.Storage;
 
@@ -12,14 +10,8 @@ public sealed class PostgresJobStoreTests(PostgresDatabase database) : JobStoreC
     private static int _schemas;
     private PostgresJobStore? _store;
 
-    private protected override async Task<IJobStore> CreateStoreAsync()
-    {
-        var options = new PostgresStoreOptions { Schema = $"conformance_{Interlocked.Increment(ref _schemas)}" };
-        var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
-        _store = new PostgresJobStore(dataSource, ownsDataSource: true, options, new PostgresNotifier(dataSource, ownsDataSource: false, NullLogger.Instance));
-        await _store.InitializeAsync(default);
-        return _store;
-    }
+    private protected override async Task<IJobStore> CreateStoreAsync() =>
+        _store = await database.OpenStoreAsync($"conformance_{Interlocked.Increment(ref _schemas)}");
 
     public override async Task DisposeAsync()
     {

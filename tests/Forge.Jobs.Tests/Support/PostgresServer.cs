@@ -221,15 +221,3 @@ internal sealed class PostgresServer
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
-
-/// <summary>A fresh database for one test class.</summary>
-public sealed class PostgresDatabase : IAsyncLifetime
-{
-    private string? _connectionString;
-
-    public string ConnectionString => _connectionString ?? throw new InvalidOperationException("The database is created in InitializeAsync.");
-
-    public async Task InitializeAsync() => _connectionString = await (await PostgresServer.GetAsync()).CreateDatabaseAsync();
-
-    public Task DisposeAsync() => Task.CompletedTask;
-}

@@ -3,8 +3,6 @@ using Forge.Jobs.Storage.InMemory;
 using Forge.Jobs.Storage.Postgres;
 using Forge.Jobs.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 
 namespace Forge.Jobs.Tests.Workflows;
 
@@ -170,14 +168,8 @@ public sealed class PostgresWorkflowScenarioTests(PostgresDatabase database) : W
     private static int _schemas;
     private PostgresJobStore? _store;
 
-    private protected override async Task<IJobStore> CreateStoreAsync()
-    {
-        var options = new PostgresStoreOptions { Schema = $"workflows_{Interlocked.Increment(ref _schemas)}" };
-        var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
-        _store = new PostgresJobStore(dataSource, ownsDataSource: true, options, new PostgresNotifier(dataSource, ownsDataSource: false, NullLogger.Instance));
-        await _store.InitializeAsync(default);
-        return _store;
-    }
+    private protected override async Task<IJobStore> CreateStoreAsync() =>
+        _store = await database.OpenStoreAsync($"workflows_{Interlocked.Increment(ref _schemas)}");
 
     public override async Task DisposeAsync()
     {
