@@ -51,7 +51,8 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         IOptions<ForgeJobsOptions> options,
         IServiceProvider services,
         TimeProvider time,
-        ILoggerFactory loggerFactory)
+        ILoggerFactory loggerFactory,
+        QueueControl queueControl)
     {
         _store = store;
         _options = options.Value;
@@ -69,7 +70,8 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         }
 
         _fetcher = new JobFetcher(store, _queues, Release, _options, time, _logger);
-        _heartbeat = new HeartbeatSender(store, [.. _queues.Keys], () => IsDraining, () => _ = DrainAsync(), _options, time, _logger);
+        queueControl.Attach(_queues, SlotFreed, _logger);
+        _heartbeat = new HeartbeatSender(store, [.. _queues.Keys], () => IsDraining, () => _ = DrainAsync(), queueControl, _options, time, _logger);
     }
 
     public string NodeId => _options.NodeId;
@@ -157,6 +159,14 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         }
     }
 
+    public void OnJobsScheduled(string queue, TimeSpan dueIn)
+    {
+        if (_queues.ContainsKey(queue))
+        {
+            _fetcher.WakeAt(_time.GetUtcNow() + dueIn);
+        }
+    }
+
     public void OnCancelRequested(JobId id) => _running.Stop(id, StopReason.Cancelled);
 
     /// <returns>Whether <paramref name="task"/> completed within <paramref name="limit"/>.</returns>
@@ -192,6 +202,12 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         {
             if (await _executor.RunAsync(job).ConfigureAwait(false) is { } completion)
             {
+                if (completion.Outcome == CompletionOutcome.Retry)
+                {
+                    // The store reports the retry's run-at only once the completer has written it; this node knows it now.
+                    _fetcher.WakeAt(_time.GetUtcNow() + completion.RetryDelay);
+                }
+
                 _completer.Enqueue(completion);
             }
         }
