@@ -776,7 +776,7 @@ public abstract partial class JobStoreConformanceTests : IAsyncLifetime
     private protected async Task<JobId[]> InsertAsync(params NewJob[] jobs) =>
         [.. (await Store.InsertManyAsync(jobs, default)).Select(j => j.Id)];
 
-    private protected async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(string owner, string queue = "default", int limit = 10, TimeSpan? lease = null) =>
+    private protected async Task<ClaimResult> ClaimAsync(string owner, string queue = "default", int limit = 10, TimeSpan? lease = null) =>
         await Store.ClaimAsync(new ClaimRequest(owner, lease ?? LongLease, [new QueueLimit(queue, limit)]), default);
 
     private protected Task<IReadOnlyList<Completion>> CompleteAsync(params Completion[] completions) =>
