@@ -20,7 +20,7 @@ internal sealed partial class JobClient
         control?.ApplyLocal(queue, concurrency);
     }
 
-    public Task SetQueueGlobalLimitAsync(string queue, int? limit, CancellationToken cancellationToken = default)
+    public async Task SetQueueGlobalLimitAsync(string queue, int? limit, CancellationToken cancellationToken = default)
     {
         ValidQueue(queue);
         if (limit is < 1 or > MaxGlobalLimit)
@@ -30,6 +30,7 @@ internal sealed partial class JobClient
                 nameof(limit));
         }
 
-        return store.SetQueueGlobalLimitAsync(queue, limit, cancellationToken);
+        await store.SetQueueGlobalLimitAsync(queue, limit, cancellationToken).ConfigureAwait(false);
+        control?.ApplyLocalGlobalLimit(queue, limit);
     }
 }

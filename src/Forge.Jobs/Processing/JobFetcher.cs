@@ -5,13 +5,15 @@ using Microsoft.Extensions.Logging;
 namespace Forge.Jobs.Processing;
 
 /// <summary>Claims jobs for every queue of the node and hands them to the queues' executors. Each claim is one store
-/// call for all queues, up to the slots reserved for them, so a claimed job starts at once. Without a node-wide cap
-/// every queue is offered all its free slots. When <see cref="ForgeJobsOptions.MaxConcurrency"/> leaves fewer free
-/// slots than the queues could take, the slots go first to the queues furthest below their weighted share of the
-/// node, and slots that a queue leaves unused go to the others by weight, in further claims of the same round. A round
-/// whose last claim filled every slot it offered starts the next at once, since more jobs are probably waiting.
-/// Otherwise the fetcher sleeps until a slot frees, the store hints at new jobs, the earliest scheduled or retrying job
-/// that the store or a hint reported is due, or the poll interval passes.</summary>
+/// call for all queues, up to the slots reserved for them, so a claimed job starts at once. Without a node-wide cap, or
+/// while it leaves room for every free slot, each queue is offered all its free slots. When
+/// <see cref="ForgeJobsOptions.MaxConcurrency"/> leaves fewer, the cap is shared among the queues that may have jobs by
+/// weight, and the node's free slots go to the queues below their share. A queue that comes back with fewer jobs than
+/// offered drops out of the share, and what it left goes to the others in a further claim of the same round; it counts
+/// as empty until the store hints at jobs for it, its next job is due, or the poll interval passes, so an idle queue is
+/// not asked on every round. A round whose last claim filled every slot it offered starts the next at once, since more
+/// jobs are probably waiting. Otherwise the fetcher sleeps until a slot frees, the store hints at new jobs, the
+/// earliest scheduled or retrying job that the store or a hint reported is due, or the poll interval passes.</summary>
 internal sealed class JobFetcher
 {
     private static readonly TimeSpan MaxFailureDelay = TimeSpan.FromSeconds(30);
@@ -24,6 +26,7 @@ internal sealed class JobFetcher
     private readonly ForgeJobsOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly long[] _emptyUntilTicks;
     private long _hintedDueTicks = long.MaxValue;
     private long _sleepingUntilTicks = long.MinValue;
 
@@ -39,6 +42,7 @@ internal sealed class JobFetcher
         _queues = [.. queues.Values];
         _indexOf = _queues.Select((queue, i) => (queue.Name, i)).ToDictionary(q => q.Name, q => q.i, StringComparer.Ordinal);
         _weights = [.. _queues.Select(q => q.Weight)];
+        _emptyUntilTicks = new long[_queues.Length];
         _releaseUnstarted = releaseUnstarted;
         _options = options;
         _time = time;
@@ -47,15 +51,28 @@ internal sealed class JobFetcher
 
     public WakeSignal Wake { get; } = new();
 
+    /// <summary>The store hinted at jobs for <paramref name="queue"/> (for every queue when it is empty): it no longer
+    /// counts as empty, and the fetcher claims again.</summary>
+    public void JobsAvailable(string queue)
+    {
+        for (var i = 0; i < _queues.Length; i++)
+        {
+            if (queue.Length == 0 || _queues[i].Name == queue)
+            {
+                Interlocked.Exchange(ref _emptyUntilTicks[i], long.MinValue);
+            }
+        }
+
+        Wake.Set();
+    }
+
     /// <summary>Makes sure the fetcher claims again no later than <paramref name="dueAt"/> (on the node's clock), when a
-    /// job of one of its queues becomes due that the store may not have reported yet.</summary>
-    public void WakeAt(DateTimeOffset dueAt)
+    /// job of <paramref name="queue"/> becomes due that the store may not have reported yet.</summary>
+    public void WakeAt(string queue, DateTimeOffset dueAt)
     {
         var due = dueAt.UtcTicks;
-        long seen;
-        while (due < (seen = Interlocked.Read(ref _hintedDueTicks)) && Interlocked.CompareExchange(ref _hintedDueTicks, due, seen) != seen)
-        {
-        }
+        LowerTo(ref _emptyUntilTicks[_indexOf[queue]], due);
+        LowerTo(ref _hintedDueTicks, due);
 
         // Paired with SleepAsync, which publishes its deadline before it reads the hint: either it sees this hint, or
         // this sees its deadline and cuts the sleep short.
@@ -104,24 +121,28 @@ internal sealed class JobFetcher
 
     private async Task<Round> ClaimRoundAsync()
     {
-        var offers = FirstOffers();
-        var shortOnce = new bool[_queues.Length];
+        var shortThisRound = new bool[_queues.Length];
         DateTimeOffset? nextDueAt = null;
-        while (offers.Any(slots => slots > 0))
+        int[] offers;
+        while ((offers = Offers(shortThisRound)).Any(slots => slots > 0))
         {
             var startedAt = _time.GetUtcNow();
             var (claimed, nextDueIn) = await ClaimAsync(offers).ConfigureAwait(false);
-            if (startedAt + nextDueIn is { } due && (nextDueAt is null || due < nextDueAt))
+            var due = startedAt + nextDueIn;
+            if (due < nextDueAt || nextDueAt is null)
             {
                 nextDueAt = due;
             }
 
+            // A short queue's next job is due no sooner than the earliest the store reported for the short queues.
+            var emptyUntil = (due < startedAt + _options.PollInterval ? due.Value : startedAt + _options.PollInterval).UtcTicks;
             var anyShort = false;
             for (var i = 0; i < offers.Length; i++)
             {
                 if (claimed[i] < offers[i])
                 {
-                    shortOnce[i] = anyShort = true;
+                    shortThisRound[i] = anyShort = true;
+                    Interlocked.Exchange(ref _emptyUntilTicks[i], emptyUntil);
                 }
             }
 
@@ -129,30 +150,25 @@ internal sealed class JobFetcher
             {
                 return new Round(Filled: true, nextDueAt);
             }
-
-            if (_options.MaxConcurrency is not { } cap)
-            {
-                break;
-            }
-
-            // Slots the short queues left go to the queues that filled every offer so far and can take more.
-            offers = SlotShares.Apportion(cap - _queues.Sum(q => q.Held), _weights, [.. _queues.Select((q, i) => shortOnce[i] ? 0 : q.Free)]);
         }
 
         return new Round(Filled: false, nextDueAt);
     }
 
-    /// <summary>Without a node cap, or when it leaves room for every free slot, each queue gets all its free slots.
-    /// Otherwise the node's free slots go to the queues below their weighted share of the cap, by weight.</summary>
-    private int[] FirstOffers()
+    /// <summary>The slots to offer each queue in the next claim: none to a queue that came back short in this round.
+    /// Without a node cap, or when it leaves room for them all, every free slot. Otherwise the cap, less what the
+    /// queues that are out of the share hold, is shared by weight among the queues that may have jobs, each up to its
+    /// own concurrency, and the node's free slots go by weight to those below their share.</summary>
+    private int[] Offers(bool[] shortThisRound)
     {
-        var free = _queues.Select(q => q.Free).ToArray();
+        var free = _queues.Select((q, i) => shortThisRound[i] ? 0 : q.Free).ToArray();
         if (_options.MaxConcurrency is not { } cap)
         {
             return free;
         }
 
-        var nodeFree = cap - _queues.Sum(q => q.Held);
+        var held = _queues.Select(q => q.Held).ToArray();
+        var nodeFree = cap - held.Sum();
         if (nodeFree <= 0)
         {
             return new int[_queues.Length];
@@ -163,8 +179,11 @@ internal sealed class JobFetcher
             return free;
         }
 
-        var targets = SlotShares.Apportion(cap, _weights, [.. _queues.Select(q => q.Concurrency)]);
-        var belowShare = _queues.Select((q, i) => Math.Clamp(targets[i] - q.Held, 0, free[i])).ToArray();
+        var now = _time.GetUtcNow().UtcTicks;
+        var inShare = _queues.Select((_, i) => !shortThisRound[i] && Interlocked.Read(ref _emptyUntilTicks[i]) <= now).ToArray();
+        var shared = cap - held.Where((_, i) => !inShare[i]).Sum();
+        var targets = SlotShares.Apportion(shared, _weights, [.. _queues.Select((q, i) => inShare[i] ? q.Concurrency : 0)]);
+        var belowShare = free.Select((slots, i) => inShare[i] ? Math.Clamp(targets[i] - held[i], 0, slots) : 0).ToArray();
         return SlotShares.Apportion(nodeFree, _weights, belowShare);
     }
 
@@ -242,6 +261,14 @@ internal sealed class JobFetcher
         if (hinted <= _time.GetUtcNow().UtcTicks)
         {
             Interlocked.CompareExchange(ref _hintedDueTicks, long.MaxValue, hinted);
+        }
+    }
+
+    private static void LowerTo(ref long ticks, long value)
+    {
+        long seen;
+        while (value < (seen = Interlocked.Read(ref ticks)) && Interlocked.CompareExchange(ref ticks, value, seen) != seen)
+        {
         }
     }
 
