@@ -198,6 +198,44 @@ public sealed class QueueEngineTests
         Assert.Equal(2, _recorder.MaxConcurrent);
     }
 
+    [Fact]
+    public async Task Node_ConcurrencyChangedOverAndOverWhileJobsRunAndTheNodeStops_AlwaysStopsAndLosesNothing()
+    {
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            var store = new WatchedStore(new InMemoryJobStore(TimeProvider.System));
+            var recorder = new Recorder();
+            for (var cycle = 0; cycle < 5; cycle++)
+            {
+                var node = await TestNode.StartAsync(store, f => f.AddHandler<PingHandler, Ping>(), TimeProvider.System, s => s.AddSingleton(recorder));
+                await node.Client.EnqueueManyAsync(Enumerable.Range(cycle * 100, 100).Select(n => new Ping(n)));
+                var changing = Task.Run(async () =>
+                {
+                    for (var i = 0; i < 40; i++)
+                    {
+                        await node.Client.SetQueueConcurrencyAsync("default", i % 2 == 0 ? 1 : 8);
+                    }
+                });
+                if (cycle % 2 == 0)
+                {
+                    await changing;
+                    await store.UntilAsync(async () => (await store.ListAsync(new JobQuery { State = JobState.Succeeded, Limit = 1000 }, default)).Count == (cycle + 1) * 100, "every job of the cycle to succeed");
+                    await node.DisposeAsync();
+                }
+                else
+                {
+                    await node.DisposeAsync();
+                    await changing;
+                }
+            }
+
+            var jobs = await store.ListAsync(new JobQuery { Limit = 1000 }, default);
+            Assert.Equal(500, jobs.Count);
+            Assert.All(jobs, j => Assert.True(j.State is JobState.Succeeded or JobState.Available, $"job {j.Id} is {j.State.ToName()}"));
+            Assert.All(recorder.Runs, run => Assert.Equal(1, run.Value));
+        })));
+    }
+
     private WatchedStore NewStore() => new(new InMemoryJobStore(_clock));
 
     /// <summary>Lets the given jobs finish and waits until they have, then counts running jobs afresh.</summary>
