@@ -227,8 +227,8 @@ internal sealed class JobFetcher
         }
     }
 
-    /// <summary>Sleeps until woken, or until the earliest of the poll interval, <paramref name="nextDueAt"/> and the
-    /// earliest hinted due time; a hinted time that has come is then used up.</summary>
+    /// <summary>Sleeps until woken, or until the earliest of the poll interval, <paramref name="nextDueAt"/>, the end of
+    /// a free queue's time as empty and the earliest hinted due time; a hinted time that has come is then used up.</summary>
     private async Task SleepAsync(DateTimeOffset? nextDueAt, CancellationToken stoppingToken)
     {
         var now = _time.GetUtcNow();
@@ -236,6 +236,16 @@ internal sealed class JobFetcher
         if (nextDueAt < until)
         {
             until = nextDueAt.Value;
+        }
+
+        // Under a node cap, a queue that counts as empty gets slots again when that ends.
+        for (var i = 0; i < _queues.Length; i++)
+        {
+            var emptyUntil = Interlocked.Read(ref _emptyUntilTicks[i]);
+            if (emptyUntil > now.UtcTicks && emptyUntil < until.UtcTicks && _queues[i].Free > 0)
+            {
+                until = new DateTimeOffset(emptyUntil, TimeSpan.Zero);
+            }
         }
 
         Interlocked.Exchange(ref _sleepingUntilTicks, until.UtcTicks);
