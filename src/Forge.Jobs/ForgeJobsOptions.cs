@@ -24,6 +24,12 @@ public sealed class ForgeJobsOptions
     /// <value>Defaults to 1 second.</value>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The most jobs this node runs at once, across all its queues. When the queues' free slots add up to
+    /// more than the node has left, the node shares its free slots among the queues by their
+    /// <see cref="QueueOptions.Weight"/>. From 1 to 100,000.</summary>
+    /// <value>Defaults to none: each queue runs up to its own concurrency.</value>
+    public int? MaxConcurrency { get; set; }
+
     /// <summary>How often expired leases are looked for and their jobs rescued.</summary>
     /// <value>Defaults to 15 seconds.</value>
     public TimeSpan RescueInterval { get; set; } = TimeSpan.FromSeconds(15);

@@ -9,6 +9,7 @@ namespace Forge.Jobs;
 internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOptions>
 {
     public const int MaxConcurrency = 10_000;
+    public const int MaxNodeConcurrency = 100_000;
     private static readonly TimeSpan MaxRetention = TimeSpan.FromDays(3650);
 
     public ValidateOptionsResult Validate(string? name, ForgeJobsOptions options)
@@ -33,6 +34,11 @@ internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOpti
             errors.Add($"ForgeJobsOptions.ShutdownTimeout is {options.ShutdownTimeout}; use zero (cancel running jobs at once) up to {JobDefaults.MaxInterval}.");
         }
 
+        if (options.MaxConcurrency is < 1 or > MaxNodeConcurrency)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"ForgeJobsOptions.MaxConcurrency is {options.MaxConcurrency}; use 1 to {MaxNodeConcurrency} jobs at once, or leave it unset for no node-wide cap."));
+        }
+
         Retention(errors, nameof(options.SucceededRetention), options.SucceededRetention);
         Retention(errors, nameof(options.FailedRetention), options.FailedRetention);
         Add(errors, options.Backoff?.Validate("ForgeJobsOptions.Backoff") ?? (options.Backoff is null ? "ForgeJobsOptions.Backoff is null; leave it unset for RetryBackoff.Default." : null));
@@ -51,6 +57,11 @@ internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOpti
             if (queue.Concurrency is < 1 or > MaxConcurrency)
             {
                 errors.Add(string.Create(CultureInfo.InvariantCulture, $"Queue '{queue.Name}': Concurrency is {queue.Concurrency}; use 1 to {MaxConcurrency} jobs at once."));
+            }
+
+            if (queue.Weight is < 1 or > QueueOptions.MaxWeight)
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"Queue '{queue.Name}': Weight is {queue.Weight}; use 1 to {QueueOptions.MaxWeight} (its share of the node when ForgeJobsOptions.MaxConcurrency is reached)."));
             }
 
             if (queue.MaxLength is < 1)

@@ -74,9 +74,23 @@ public interface IJobClient
     /// <summary>Resumes a paused queue on every node.</summary>
     Task ResumeQueueAsync(string queue, CancellationToken cancellationToken = default);
 
-    /// <summary>Every queue that has jobs or has been paused, with its jobs counted by state. Counting reads
-    /// every stored job, so call it for dashboards and operations, not per request.</summary>
+    /// <summary>Every queue that has jobs, is paused, or has a stored concurrency or global limit, with its jobs counted
+    /// by state. Counting reads every stored job, so call it for dashboards and operations, not per request.</summary>
     Task<IReadOnlyList<QueueInfo>> ListQueuesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Sets how many jobs of a queue each node runs at once, replacing every node's configured
+    /// <see cref="QueueOptions.Concurrency"/>; <see langword="null"/> returns each node to its configured value. The
+    /// setting is stored, so it outlives restarts. This process's node applies it at once; other nodes apply it at
+    /// their next heartbeat (within <see cref="ForgeJobsOptions.LeaseRenewInterval"/>). When it falls, running jobs
+    /// finish and no new ones start until fewer than the new value run.</summary>
+    /// <exception cref="ArgumentException">The queue name is not valid, or <paramref name="concurrency"/> is not 1 to 10,000.</exception>
+    Task SetQueueConcurrencyAsync(string queue, int? concurrency, CancellationToken cancellationToken = default);
+
+    /// <summary>Caps how many jobs of a queue run at once across all nodes together; <see langword="null"/> removes
+    /// the cap. The cap is stored and enforced by every claim, so it is exact: nodes never run more jobs of the queue
+    /// than the cap, whatever their own concurrency. Lowering it below the jobs running now lets them finish.</summary>
+    /// <exception cref="ArgumentException">The queue name is not valid, or <paramref name="limit"/> is not 1 to 1,000,000.</exception>
+    Task SetQueueGlobalLimitAsync(string queue, int? limit, CancellationToken cancellationToken = default);
 
     /// <summary>The nodes of the cluster, as their heartbeats last reported them.</summary>
     Task<IReadOnlyList<NodeInfo>> ListNodesAsync(CancellationToken cancellationToken = default);

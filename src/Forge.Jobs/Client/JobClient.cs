@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Forge.Jobs.Processing;
 using Forge.Jobs.Serialization;
 using Forge.Jobs.Storage;
 using Forge.Jobs.Storage.Postgres;
@@ -7,7 +8,9 @@ using Npgsql;
 
 namespace Forge.Jobs.Client;
 
-internal sealed partial class JobClient(IJobStore store, JobTypeRegistry registry) : IJobClient
+/// <summary>The client: validates what callers pass, then asks the store. Queue settings made here also reach this
+/// process's node at once through <c>control</c> (absent when the client is built without a node).</summary>
+internal sealed partial class JobClient(IJobStore store, JobTypeRegistry registry, QueueControl? control = null) : IJobClient
 {
     public const int MaxListLimit = 1000;
 

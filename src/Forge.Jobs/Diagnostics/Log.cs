@@ -92,4 +92,7 @@ internal static partial class Log
 
     [LoggerMessage(30, LogLevel.Warning, "Shutdown timeout of {Timeout} passed with {Count} jobs running; cancelling them and handing them back to their queues")]
     public static partial void ShutdownCancelling(ILogger logger, TimeSpan timeout, int count);
+
+    [LoggerMessage(50, LogLevel.Information, "Queue {Queue} runs {Concurrency} jobs at once on this node (was {Previous})")]
+    public static partial void QueueConcurrencyChanged(ILogger logger, string queue, int previous, int concurrency);
 }

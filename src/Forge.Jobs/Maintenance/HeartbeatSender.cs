@@ -6,12 +6,14 @@ using Microsoft.Extensions.Logging;
 namespace Forge.Jobs.Maintenance;
 
 /// <summary>Tells the store every <see cref="ForgeJobsOptions.LeaseRenewInterval"/> that this node is alive, which
-/// queues it serves and whether it drains; the answer carries a drain request made through the store.</summary>
+/// queues it serves and whether it drains; the answer carries a drain request made through the store and the stored
+/// settings of the node's queues, which it applies.</summary>
 internal sealed class HeartbeatSender(
     IJobStore store,
     IReadOnlyList<string> queues,
     Func<bool> isDraining,
     Action onDrainRequested,
+    QueueControl queueControl,
     ForgeJobsOptions options,
     TimeProvider time,
     ILogger logger)
@@ -29,7 +31,10 @@ internal sealed class HeartbeatSender(
         try
         {
             var draining = isDraining();
-            if (await store.HeartbeatAsync(new NodeHeartbeat(options.NodeId, queues, draining, starting), cancellationToken).ConfigureAwait(false) && !draining)
+            var version = queueControl.Version;
+            var reply = await store.HeartbeatAsync(new NodeHeartbeat(options.NodeId, queues, draining, starting), cancellationToken).ConfigureAwait(false);
+            queueControl.ApplyStored(version, reply.Queues);
+            if (reply.DrainRequested && !draining)
             {
                 Log.DrainRequested(logger, options.NodeId);
                 onDrainRequested();

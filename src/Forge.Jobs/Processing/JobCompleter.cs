@@ -8,8 +8,9 @@ namespace Forge.Jobs.Processing;
 /// <summary>Stores outcomes in batches: whatever has queued up while the previous batch was written goes in the
 /// next round trip, so a busy node writes many outcomes per call and an idle one writes each at once. A batch
 /// that fails is retried with backoff for as long as its leases can still be live; after that the rescuer owns
-/// those jobs, so a live node never keeps a job running that it could not finish.</summary>
-internal sealed class JobCompleter(IJobStore store, ForgeJobsOptions options, TimeProvider time, ILogger logger)
+/// those jobs, so a live node never keeps a job running that it could not finish. After each batch is stored,
+/// <c>stored</c> runs: the jobs in it no longer count as running.</summary>
+internal sealed class JobCompleter(IJobStore store, ForgeJobsOptions options, TimeProvider time, ILogger logger, Action stored)
 {
     private const int MaxBatch = 1000;
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
@@ -58,6 +59,7 @@ internal sealed class JobCompleter(IJobStore store, ForgeJobsOptions options, Ti
                     Log.LeaseLost(logger, completion.Id, completion.Attempt);
                 }
 
+                stored();
                 return;
             }
             catch (Exception exception)

@@ -35,6 +35,7 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
     private readonly LeaderElection _leadership;
     private readonly HeartbeatSender _heartbeat;
     private readonly JobPruner _pruner;
+    private readonly QueueControl _queueControl;
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _stopMaintenance = new();
     private readonly CancellationTokenSource _abortCompletions = new();
@@ -51,7 +52,8 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         IOptions<ForgeJobsOptions> options,
         IServiceProvider services,
         TimeProvider time,
-        ILoggerFactory loggerFactory)
+        ILoggerFactory loggerFactory,
+        QueueControl queueControl)
     {
         _store = store;
         _options = options.Value;
@@ -59,7 +61,7 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         _logger = loggerFactory.CreateLogger("Forge.Jobs.Processing");
         _leaseKeeper = new LeaseKeeper(store, _running, _options, time, _logger);
         _executor = new JobExecutor(services, registry, retryPolicy, _running, new AttemptServices(_leaseKeeper, store, registry.Serializer), time, loggerFactory);
-        _completer = new JobCompleter(store, _options, time, _logger);
+        _completer = new JobCompleter(store, _options, time, _logger, OutcomesStored);
         _leadership = new LeaderElection(store, _options, time, _logger);
         _rescuer = new JobRescuer(store, retryPolicy, _leadership, _options, time, _logger);
         _pruner = new JobPruner(store, _leadership, _options, time, _logger);
@@ -69,7 +71,9 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         }
 
         _fetcher = new JobFetcher(store, _queues, Release, _options, time, _logger);
-        _heartbeat = new HeartbeatSender(store, [.. _queues.Keys], () => IsDraining, () => _ = DrainAsync(), _options, time, _logger);
+        _queueControl = queueControl;
+        queueControl.Attach(_queues, SlotFreed, _logger);
+        _heartbeat = new HeartbeatSender(store, [.. _queues.Keys], () => IsDraining, () => _ = DrainAsync(), queueControl, _options, time, _logger);
     }
 
     public string NodeId => _options.NodeId;
@@ -153,7 +157,15 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
     {
         if (queue.Length == 0 || _queues.ContainsKey(queue))
         {
-            _fetcher.Wake.Set();
+            _fetcher.JobsAvailable(queue);
+        }
+    }
+
+    public void OnJobsScheduled(string queue, TimeSpan dueIn)
+    {
+        if (_queues.ContainsKey(queue))
+        {
+            _fetcher.WakeAt(queue, _time.GetUtcNow() + dueIn);
         }
     }
 
@@ -192,6 +204,12 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         {
             if (await _executor.RunAsync(job).ConfigureAwait(false) is { } completion)
             {
+                if (completion.Outcome == CompletionOutcome.Retry)
+                {
+                    // The store reports the retry's run-at only once the completer has written it; this node knows it now.
+                    _fetcher.WakeAt(job.Queue, _time.GetUtcNow() + completion.RetryDelay);
+                }
+
                 _completer.Enqueue(completion);
             }
         }
@@ -204,6 +222,16 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
     }
 
     private void SlotFreed() => _fetcher.Wake.Set();
+
+    /// <summary>Jobs of a queue with a global limit count against it until their outcome is stored, so the slot that
+    /// one of them freed may only be usable now.</summary>
+    private void OutcomesStored()
+    {
+        foreach (var queue in _queueControl.LimitedQueues)
+        {
+            _fetcher.JobsAvailable(queue);
+        }
+    }
 
     private void Release(ClaimedJob job) => _completer.Enqueue(new Completion(
         job.Id, job.LeaseOwner, job.Attempt, CompletionOutcome.Released, Error: $"Released unstarted by the shutdown of node {job.LeaseOwner}."));

@@ -3,15 +3,22 @@ using Forge.Jobs.Storage;
 
 namespace Forge.Jobs.Processing;
 
-/// <summary>One queue on this node: a bounded channel of claimed jobs and a fixed set of executor loops that
-/// read it. The fetcher reserves free slots before it claims, so the channel never holds more jobs than there
-/// are idle executors: a claimed job starts at once and the concurrency limit holds by construction.</summary>
+/// <summary>One queue on this node: a channel of claimed jobs and the executor loops that read it. The fetcher
+/// reserves free slots before it claims, so the channel never holds more jobs than there are idle executors: a
+/// claimed job starts at once and the concurrency limit holds by construction. The limit can change while the node
+/// runs. When it rises, loops are added; when it falls, loops above it end after their current job, and no slot is
+/// reserved until the jobs held drop below it.</summary>
 internal sealed class QueueRunner
 {
-    private readonly Channel<ClaimedJob> _jobs;
+    private readonly Channel<ClaimedJob> _jobs = Channel.CreateUnbounded<ClaimedJob>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly Func<ClaimedJob, Task> _run;
     private readonly Action _slotFreed;
-    private Task _executors = Task.CompletedTask;
+    private readonly Lock _loopsLock = new();
+    private readonly TaskCompletionSource _loopsEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _limit;
+    private int _loops;
+    private bool _started;
+    private bool _closed;
     private int _held;
     private int _reserved;
     private volatile bool _stopTaking;
@@ -19,38 +26,72 @@ internal sealed class QueueRunner
     public QueueRunner(QueueOptions options, Func<ClaimedJob, Task> run, Action slotFreed)
     {
         Name = options.Name;
-        Concurrency = options.Concurrency;
+        ConfiguredConcurrency = options.Concurrency;
+        Weight = options.Weight;
+        _limit = options.Concurrency;
         _run = run;
         _slotFreed = slotFreed;
-        _jobs = Channel.CreateBounded<ClaimedJob>(new BoundedChannelOptions(Concurrency)
-        {
-            SingleWriter = true,
-            SingleReader = Concurrency == 1,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
     }
 
     public string Name { get; }
 
-    public int Concurrency { get; }
+    /// <summary>The concurrency the node was configured with, which applies when the store holds none for the queue.</summary>
+    public int ConfiguredConcurrency { get; }
+
+    public int Weight { get; }
+
+    /// <summary>How many jobs of the queue may run at once now.</summary>
+    public int Concurrency => Volatile.Read(ref _limit);
+
+    /// <summary>Slots reserved, holding a claimed job, or running one.</summary>
+    public int Held => Volatile.Read(ref _held);
+
+    /// <summary>Slots that can be reserved now.</summary>
+    public int Free => _stopTaking ? 0 : Math.Max(0, Concurrency - Held);
 
     /// <summary>Completes when every executor loop has ended.</summary>
-    public Task Executors => _executors;
-
-    public void Start() => _executors = Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => Task.Run(ExecuteAsync)));
-
-    /// <summary>Reserves every free slot for a claim about to be made. Called only by the fetcher.</summary>
-    public int Reserve()
+    public Task Executors
     {
-        var free = Concurrency - Volatile.Read(ref _held);
-        if (free <= 0 || _stopTaking)
+        get
         {
-            return 0;
+            lock (_loopsLock)
+            {
+                return _started ? _loopsEnded.Task : Task.CompletedTask;
+            }
         }
+    }
 
-        Interlocked.Add(ref _held, free);
-        _reserved = free;
-        return free;
+    public void Start()
+    {
+        lock (_loopsLock)
+        {
+            _started = true;
+            AddLoops();
+        }
+    }
+
+    /// <summary>Changes how many jobs may run at once.</summary>
+    /// <returns>The limit before the change.</returns>
+    public int SetConcurrency(int concurrency)
+    {
+        lock (_loopsLock)
+        {
+            var previous = _limit;
+            Volatile.Write(ref _limit, concurrency);
+            if (_started)
+            {
+                AddLoops();
+            }
+
+            return previous;
+        }
+    }
+
+    /// <summary>Reserves slots for a claim about to be made, at most <see cref="Free"/>. Called only by the fetcher.</summary>
+    public void Reserve(int slots)
+    {
+        Interlocked.Add(ref _held, slots);
+        _reserved = slots;
     }
 
     /// <summary>Hands a claimed job to an idle executor, using one reserved slot.</summary>
@@ -75,13 +116,17 @@ internal sealed class QueueRunner
     }
 
     /// <summary>Drain: take nothing new, run every job already handed over.</summary>
-    public void Complete() => _jobs.Writer.TryComplete();
+    public void Complete()
+    {
+        Close();
+        _jobs.Writer.TryComplete();
+    }
 
     /// <summary>Shutdown: finish the running jobs but start no more; see <see cref="TakeUnstarted"/>.</summary>
     public void StopTaking()
     {
         _stopTaking = true;
-        _jobs.Writer.TryComplete();
+        Complete();
     }
 
     /// <summary>The jobs handed over but never started, once <see cref="StopTaking"/> has been called.</summary>
@@ -93,27 +138,90 @@ internal sealed class QueueRunner
         }
     }
 
+    private void AddLoops()
+    {
+        while (!_closed && _loops < _limit)
+        {
+            _loops++;
+            _ = Task.Run(ExecuteAsync);
+        }
+    }
+
+    private void Close()
+    {
+        lock (_loopsLock)
+        {
+            _closed = true;
+            if (_loops == 0)
+            {
+                _loopsEnded.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Counts this loop out if there are more loops than the limit; it then ends.</summary>
+    private bool LeaveIfSurplus()
+    {
+        lock (_loopsLock)
+        {
+            if (_loops <= _limit)
+            {
+                return false;
+            }
+
+            _loops--;
+            return true;
+        }
+    }
+
+    private void Ended()
+    {
+        lock (_loopsLock)
+        {
+            if (--_loops == 0 && _closed)
+            {
+                _loopsEnded.TrySetResult();
+            }
+        }
+    }
+
     private async Task ExecuteAsync()
     {
         var reader = _jobs.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        var surplus = false;
+        try
         {
-            while (!_stopTaking && reader.TryRead(out var job))
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                try
+                while (!_stopTaking && reader.TryRead(out var job))
                 {
-                    await _run(job).ConfigureAwait(false);
+                    try
+                    {
+                        await _run(job).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref _held);
+                        _slotFreed();
+                    }
+
+                    if (surplus = LeaveIfSurplus())
+                    {
+                        return;
+                    }
                 }
-                finally
+
+                if (_stopTaking)
                 {
-                    Interlocked.Decrement(ref _held);
-                    _slotFreed();
+                    return;
                 }
             }
-
-            if (_stopTaking)
+        }
+        finally
+        {
+            if (!surplus)
             {
-                return;
+                Ended();
             }
         }
     }

@@ -16,8 +16,11 @@ internal partial interface IJobStore
 
     /// <summary>Claims due jobs in one round trip: per queue up to its limit, highest priority first, then by
     /// run-at, then by insertion. Each claimed job becomes running with attempt + 1 and a lease held by
-    /// <see cref="ClaimRequest.LeaseOwner"/> until now + <see cref="ClaimRequest.LeaseDuration"/>.</summary>
-    Task<IReadOnlyList<ClaimedJob>> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken);
+    /// <see cref="ClaimRequest.LeaseOwner"/> until now + <see cref="ClaimRequest.LeaseDuration"/>. Paused queues give
+    /// nothing, and a queue with a global limit gives no more than the limit minus its running jobs on every node.
+    /// When a queue gets fewer jobs than its limit, the result says how long until its next scheduled or retrying
+    /// job is due.</summary>
+    Task<ClaimResult> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken);
 
     /// <summary>Stores many outcomes in one round trip. Each applies only while the job is running under the
     /// same lease owner and attempt (and, for a rescue, only once that lease has expired): a stale worker can
@@ -45,8 +48,8 @@ internal partial interface IJobStore
     Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(JobId id, CancellationToken cancellationToken);
 
     /// <summary>Records that a node is alive, creating its row on the first beat.</summary>
-    /// <returns>Whether a drain of this node has been requested.</returns>
-    Task<bool> HeartbeatAsync(NodeHeartbeat heartbeat, CancellationToken cancellationToken);
+    /// <returns>Whether a drain of this node has been requested, and the stored settings of its queues.</returns>
+    Task<HeartbeatReply> HeartbeatAsync(NodeHeartbeat heartbeat, CancellationToken cancellationToken);
 
     /// <summary>Forgets a node that stopped, and releases the leases it held.</summary>
     Task RemoveNodeAsync(string nodeId, CancellationToken cancellationToken);
@@ -85,6 +88,10 @@ internal interface IJobStoreListener
 {
     /// <param name="queue">The queue, or an empty string when any queue may have new jobs.</param>
     void OnJobsAvailable(string queue);
+
+    /// <summary>Jobs were stored in <paramref name="queue"/> to run later; the earliest is due in <paramref name="dueIn"/>,
+    /// measured on the store's clock when it was stored.</summary>
+    void OnJobsScheduled(string queue, TimeSpan dueIn);
 
     void OnCancelRequested(JobId id);
 }

@@ -31,7 +31,7 @@ internal sealed class HookedStore
     /// <summary>Runs before each lease renewal is passed on; may wait.</summary>
     public Func<IReadOnlyList<LeaseRef>, Task>? BeforeRenew { get; set; }
 
-    private async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken)
+    private async Task<ClaimResult> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
         if (BeforeClaim is { } hook)
         {

@@ -669,7 +669,7 @@ public abstract partial class JobStoreConformanceTests : IAsyncLifetime
     [Fact]
     public async Task Heartbeat_CreatesTheNodeThenKeepsItFresh()
     {
-        Assert.False(await Store.HeartbeatAsync(new NodeHeartbeat(NodeA, ["default", "emails"], Draining: false), default));
+        Assert.False((await Store.HeartbeatAsync(new NodeHeartbeat(NodeA, ["default", "emails"], Draining: false), default)).DrainRequested);
         var first = Assert.Single(await Store.ListNodesAsync(default));
         await Store.HeartbeatAsync(new NodeHeartbeat(NodeA, ["default"], Draining: true), default);
 
@@ -687,7 +687,7 @@ public abstract partial class JobStoreConformanceTests : IAsyncLifetime
         Assert.True(await Store.RequestDrainAsync(NodeA, default));
         Assert.False(await Store.RequestDrainAsync("no-such-node", default));
 
-        Assert.True(await Store.HeartbeatAsync(new NodeHeartbeat(NodeA, ["default"], Draining: false), default));
+        Assert.True((await Store.HeartbeatAsync(new NodeHeartbeat(NodeA, ["default"], Draining: false), default)).DrainRequested);
         Assert.True(Assert.Single(await Store.ListNodesAsync(default)).IsDraining);
     }
 
@@ -697,7 +697,7 @@ public abstract partial class JobStoreConformanceTests : IAsyncLifetime
         await Store.HeartbeatAsync(new NodeHeartbeat(NodeA, ["default"], Draining: false), default);
         await Store.RequestDrainAsync(NodeA, default);
 
-        Assert.False(await Store.HeartbeatAsync(new NodeHeartbeat(NodeA, ["default"], Draining: false, Starting: true), default));
+        Assert.False((await Store.HeartbeatAsync(new NodeHeartbeat(NodeA, ["default"], Draining: false, Starting: true), default)).DrainRequested);
         Assert.False(Assert.Single(await Store.ListNodesAsync(default)).IsDraining);
     }
 
@@ -776,7 +776,7 @@ public abstract partial class JobStoreConformanceTests : IAsyncLifetime
     private protected async Task<JobId[]> InsertAsync(params NewJob[] jobs) =>
         [.. (await Store.InsertManyAsync(jobs, default)).Select(j => j.Id)];
 
-    private protected async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(string owner, string queue = "default", int limit = 10, TimeSpan? lease = null) =>
+    private protected async Task<ClaimResult> ClaimAsync(string owner, string queue = "default", int limit = 10, TimeSpan? lease = null) =>
         await Store.ClaimAsync(new ClaimRequest(owner, lease ?? LongLease, [new QueueLimit(queue, limit)]), default);
 
     private protected Task<IReadOnlyList<Completion>> CompleteAsync(params Completion[] completions) =>
@@ -792,6 +792,10 @@ public abstract partial class JobStoreConformanceTests : IAsyncLifetime
         public TaskCompletionSource<JobId> CancelRequested { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public void OnJobsAvailable(string queue) => Available.TrySetResult(queue);
+
+        public void OnJobsScheduled(string queue, TimeSpan dueIn)
+        {
+        }
 
         public void OnCancelRequested(JobId id) => CancelRequested.TrySetResult(id);
     }

@@ -15,9 +15,11 @@ public sealed class PostgresMigrationTests(PostgresDatabase database) : IClassFi
 
         await Task.WhenAll(stores.Select(s => s.InitializeAsync(default)));
 
-        Assert.Equal(PostgresMigrator.LatestVersion, await dataSource.ScalarAsync<long>("SELECT count(*) FROM many_nodes.schema_migrations"));
+        // Versions need not be contiguous (features number their migrations apart), so count the migrations themselves.
+        var migrations = PostgresSchema.Migrations().Count();
+        Assert.Equal(migrations, await dataSource.ScalarAsync<long>("SELECT count(*) FROM many_nodes.schema_migrations"));
         await Store(dataSource, "many_nodes").InitializeAsync(default);
-        Assert.Equal(PostgresMigrator.LatestVersion, await dataSource.ScalarAsync<long>("SELECT count(*) FROM many_nodes.schema_migrations"));
+        Assert.Equal(migrations, await dataSource.ScalarAsync<long>("SELECT count(*) FROM many_nodes.schema_migrations"));
     }
 
     [Fact]

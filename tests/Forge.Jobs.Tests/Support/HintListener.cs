@@ -15,6 +15,10 @@ internal sealed class HintListener : IJobStoreListener
 
     public void OnJobsAvailable(string queue) => _next.TrySetResult(queue);
 
+    public void OnJobsScheduled(string queue, TimeSpan dueIn)
+    {
+    }
+
     public void OnCancelRequested(JobId id)
     {
     }

@@ -30,7 +30,7 @@ internal sealed class WatchedStore(IJobStore inner) : IJobStore
     public async Task<IReadOnlyList<InsertedJob>> InsertManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken) =>
         Changed(await inner.InsertManyAsync(jobs, cancellationToken));
 
-    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken)
+    public async Task<ClaimResult> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
         var claimed = await inner.ClaimAsync(request, cancellationToken);
         Interlocked.Increment(ref _claims);
@@ -81,7 +81,19 @@ internal sealed class WatchedStore(IJobStore inner) : IJobStore
 
     public Task<BatchInfo?> GetBatchAsync(BatchId id, CancellationToken cancellationToken) => inner.GetBatchAsync(id, cancellationToken);
 
-    public Task<bool> HeartbeatAsync(NodeHeartbeat heartbeat, CancellationToken cancellationToken) => inner.HeartbeatAsync(heartbeat, cancellationToken);
+    public async Task SetQueueConcurrencyAsync(string queue, int? concurrency, CancellationToken cancellationToken)
+    {
+        await inner.SetQueueConcurrencyAsync(queue, concurrency, cancellationToken);
+        Changed(concurrency);
+    }
+
+    public async Task SetQueueGlobalLimitAsync(string queue, int? limit, CancellationToken cancellationToken)
+    {
+        await inner.SetQueueGlobalLimitAsync(queue, limit, cancellationToken);
+        Changed(limit);
+    }
+
+    public Task<HeartbeatReply> HeartbeatAsync(NodeHeartbeat heartbeat, CancellationToken cancellationToken) => inner.HeartbeatAsync(heartbeat, cancellationToken);
 
     public Task RemoveNodeAsync(string nodeId, CancellationToken cancellationToken) => inner.RemoveNodeAsync(nodeId, cancellationToken);
 

@@ -20,6 +20,7 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
     {
         var inserted = new InsertedJob[jobs.Count];
         HashSet<string>? availableQueues = null;
+        Dictionary<string, TimeSpan>? scheduledQueues = null;
         lock (_lock)
         {
             // Everything that can throw happens before the first row is stored: a call stores all or nothing.
@@ -74,17 +75,23 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
                     {
                         (availableQueues ??= new(StringComparer.Ordinal)).Add(job.Queue);
                     }
+                    else
+                    {
+                        EarliestDue(scheduledQueues ??= new(StringComparer.Ordinal), job.Queue, job.RunAt - now);
+                    }
                 }
             }
         }
 
         NotifyAvailable(availableQueues);
+        NotifyScheduled(scheduledQueues);
         return Task.FromResult<IReadOnlyList<InsertedJob>>(inserted);
     }
 
-    public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken)
+    public Task<ClaimResult> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
         List<ClaimedJob>? claimed = null;
+        DateTimeOffset? nextDue = null;
         lock (_lock)
         {
             var now = time.GetUtcNow();
@@ -96,7 +103,9 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
                 }
 
                 queue.PromoteDue(now);
-                for (var i = 0; i < limit && queue.TakeNext() is { } job; i++)
+                var room = RoomIn(queueName, limit);
+                var taken = 0;
+                for (; taken < room && queue.TakeNext() is { } job; taken++)
                 {
                     job.State = JobState.Running;
                     job.Attempt++;
@@ -108,10 +117,17 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
                         new JobId(job.Id), job.Type, job.Queue, job.Priority, job.Attempt, job.MaxRetries,
                         job.Timeout, job.Payload, job.Backoff, request.LeaseOwner, job.Failures));
                 }
-            }
-        }
 
-        return Task.FromResult<IReadOnlyList<ClaimedJob>>(claimed ?? (IReadOnlyList<ClaimedJob>)[]);
+                if (taken < limit && queue.NextRunAt is { } runAt && (nextDue is null || runAt < nextDue))
+                {
+                    nextDue = runAt;
+                }
+            }
+
+            return Task.FromResult(claimed is null && nextDue is null
+                ? ClaimResult.Empty
+                : new ClaimResult(claimed ?? (IReadOnlyList<ClaimedJob>)[], nextDue - now));
+        }
     }
 
     public Task<IReadOnlyList<Completion>> CompleteManyAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken)
@@ -329,12 +345,14 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
             var counts = _jobs.Values
                 .GroupBy(j => j.Queue, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => (IReadOnlyDictionary<JobState, long>)g.GroupBy(j => j.State).ToDictionary(s => s.Key, s => (long)s.Count()), StringComparer.Ordinal);
-            IReadOnlyList<QueueInfo> queues = counts.Keys.Union(_paused)
+            IReadOnlyList<QueueInfo> queues = counts.Keys.Union(_paused).Union(_queueSettings.Keys)
                 .Order(StringComparer.Ordinal)
                 .Select(name => new QueueInfo
                 {
                     Name = name,
                     IsPaused = _paused.Contains(name),
+                    Concurrency = _queueSettings.GetValueOrDefault(name)?.Concurrency,
+                    GlobalLimit = _queueSettings.GetValueOrDefault(name)?.GlobalLimit,
                     Counts = counts.GetValueOrDefault(name) ?? new Dictionary<JobState, long>(),
                 })
                 .ToList();
@@ -342,7 +360,7 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
         }
     }
 
-    public Task<bool> HeartbeatAsync(NodeHeartbeat heartbeat, CancellationToken cancellationToken)
+    public Task<HeartbeatReply> HeartbeatAsync(NodeHeartbeat heartbeat, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
@@ -356,7 +374,7 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
             node.Queues = [.. heartbeat.Queues];
             node.HeartbeatAt = now;
             node.Draining = heartbeat.Draining;
-            return Task.FromResult(node.DrainRequested);
+            return Task.FromResult(new HeartbeatReply(node.DrainRequested, SettingsOf(heartbeat.Queues)));
         }
     }
 

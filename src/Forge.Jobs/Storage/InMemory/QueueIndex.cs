@@ -60,6 +60,9 @@ internal sealed class QueueIndex
         }
     }
 
+    /// <summary>The run-at of the earliest job not due yet, as of the last <see cref="PromoteDue"/>.</summary>
+    public DateTimeOffset? NextRunAt => _pending.Min?.RunAt;
+
     public StoredJob? TakeNext()
     {
         var next = _ready.Min;

@@ -13,8 +13,9 @@ internal sealed class InsertPlan
     private readonly int[] _rowOf;
     private readonly bool[] _repeat;
 
-    private InsertPlan(List<NewJob> rows, int[] rowOf, bool[] repeat, HashSet<string> dueQueues)
+    private InsertPlan(List<NewJob> rows, int[] rowOf, bool[] repeat, HashSet<string> dueQueues, List<NewJob> scheduled)
     {
+        Scheduled = scheduled;
         BoundedQueues = [.. rows.Where(r => r.MaxLength is not null).Select(r => r.Queue).Distinct(StringComparer.Ordinal)];
         Rows = rows;
         _rowOf = rowOf;
@@ -30,12 +31,16 @@ internal sealed class InsertPlan
     /// <summary>Queues that get a job due at once (by this process's clock: it is only a wake-up hint).</summary>
     public HashSet<string> DueQueues { get; }
 
+    /// <summary>The jobs to run later (by this process's clock: it is only a wake-up hint).</summary>
+    public List<NewJob> Scheduled { get; }
+
     public static InsertPlan For(IReadOnlyList<NewJob> jobs)
     {
         var rows = new List<NewJob>(jobs.Count);
         var rowOf = new int[jobs.Count];
         var repeat = new bool[jobs.Count];
         var dueQueues = new HashSet<string>(StringComparer.Ordinal);
+        var scheduled = new List<NewJob>();
         Dictionary<string, int>? keys = null;
         var now = DateTimeOffset.UtcNow;
         for (var i = 0; i < jobs.Count; i++)
@@ -60,9 +65,13 @@ internal sealed class InsertPlan
             {
                 dueQueues.Add(job.Queue);
             }
+            else
+            {
+                scheduled.Add(job);
+            }
         }
 
-        return new InsertPlan(rows, rowOf, repeat, dueQueues);
+        return new InsertPlan(rows, rowOf, repeat, dueQueues, scheduled);
     }
 
     public NpgsqlBatchCommand InsertCommand(string sql)

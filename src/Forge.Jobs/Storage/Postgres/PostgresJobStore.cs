@@ -86,14 +86,22 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
 
                 var insert = plan.InsertCommand(_sql.Insert);
                 batch.BatchCommands.Add(insert);
-                var hint = plan.DueQueues.Count > 0 && !_options.PollOnly;
+                var hint = (plan.DueQueues.Count > 0 || plan.Scheduled.Count > 0) && !_options.PollOnly;
                 if (hint)
                 {
                     // In the caller's transaction the hint must wait for its commit. Otherwise it goes in a
                     // transaction of its own after the insert commits (same round trip): PostgreSQL serializes the
                     // commits of transactions that notify, which would cap concurrent enqueues.
                     insert.AppendErrorBarrier = transaction is null;
-                    batch.BatchCommands.Add(BatchCommand(_sql.NotifyAvailable, Channel, plan.DueQueues.ToArray()));
+                    if (plan.DueQueues.Count > 0)
+                    {
+                        batch.BatchCommands.Add(BatchCommand(_sql.NotifyAvailable, Channel, plan.DueQueues.ToArray()));
+                    }
+
+                    if (plan.Scheduled.Count > 0)
+                    {
+                        batch.BatchCommands.Add(ScheduledHint(plan.Scheduled));
+                    }
                 }
 
                 QueueFullException? full = null;
@@ -170,32 +178,70 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         }
     }
 
-    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken)
+    public async Task<ClaimResult> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
-        var queues = new string[request.Queues.Count];
-        var limits = new int[request.Queues.Count];
-        for (var i = 0; i < queues.Length; i++)
+        var claim = await ClaimOnceAsync(request, request.Queues, cancellationToken).ConfigureAwait(false);
+        if (claim.Unlocked.Length == 0)
         {
-            (queues[i], limits[i]) = request.Queues[i];
+            return claim.Result;
         }
 
-        var command = Command(_sql.Claim, request.LeaseOwner, queues, limits, (long)request.LeaseDuration.TotalMilliseconds);
-        await using (command.ConfigureAwait(false))
+        // A global limit this store had not heard of: those queues took nothing; claim them again under their locks.
+        LearnGlobalLimits(claim.Unlocked);
+        var again = await ClaimOnceAsync(request, [.. request.Queues.Where(q => claim.Unlocked.Contains(q.Queue))], cancellationToken).ConfigureAwait(false);
+        var nextDueIn = again.Result.NextDueIn is { } later && (claim.Result.NextDueIn is null || later < claim.Result.NextDueIn) ? later : claim.Result.NextDueIn;
+        return new ClaimResult([.. claim.Result, .. again.Result], nextDueIn);
+    }
+
+    /// <summary>One claim: a single statement, or, when a queue with a global limit is among those claimed, a batch that
+    /// first takes those queues' advisory locks (one round trip, one implicit transaction).</summary>
+    private async Task<(ClaimResult Result, string[] Unlocked)> ClaimOnceAsync(ClaimRequest request, IReadOnlyList<QueueLimit> queueLimits, CancellationToken cancellationToken)
+    {
+        var queues = new string[queueLimits.Count];
+        var limits = new int[queueLimits.Count];
+        for (var i = 0; i < queues.Length; i++)
         {
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            (queues[i], limits[i]) = queueLimits[i];
+        }
+
+        var locked = LimitedAmong(queues);
+        var batch = _dataSource.CreateBatch();
+        await using (batch.ConfigureAwait(false))
+        {
+            batch.Timeout = _commandTimeout;
+            if (locked.Length > 0)
+            {
+                batch.BatchCommands.Add(BatchCommand(_sql.LockLimitedQueues, _options.Schema, locked));
+            }
+
+            batch.BatchCommands.Add(BatchCommand(_sql.Claim, request.LeaseOwner, queues, limits, (long)request.LeaseDuration.TotalMilliseconds, locked));
+            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                List<ClaimedJob>? claimed = null;
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                if (locked.Length > 0)
                 {
-                    (claimed ??= []).Add(new ClaimedJob(
-                        new JobId(reader.GetInt64(0)), reader.GetString(1), reader.GetString(2), reader.GetInt16(3), reader.GetInt32(4),
-                        reader.GetInt32(5), TimeSpan.FromMilliseconds(reader.GetInt64(6)), reader.GetString(7), ReadBackoff(reader, 8),
-                        request.LeaseOwner, reader.GetInt32(11)));
+                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                return claimed ?? (IReadOnlyList<ClaimedJob>)[];
+                List<ClaimedJob>? claimed = null;
+                TimeSpan? nextDueIn = null;
+                string[] unlocked = [];
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    nextDueIn = reader.IsDBNull(12) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(12));
+                    unlocked = reader.GetFieldValue<string[]>(13);
+                    if (!reader.IsDBNull(0))
+                    {
+                        (claimed ??= []).Add(new ClaimedJob(
+                            new JobId(reader.GetInt64(0)), reader.GetString(1), reader.GetString(2), reader.GetInt16(3), reader.GetInt32(4),
+                            reader.GetInt32(5), TimeSpan.FromMilliseconds(reader.GetInt64(6)), reader.GetString(7), ReadBackoff(reader, 8),
+                            request.LeaseOwner, reader.GetInt32(11)));
+                    }
+                }
+
+                var result = claimed is null && nextDueIn is null ? ClaimResult.Empty : new ClaimResult(claimed ?? (IReadOnlyList<ClaimedJob>)[], nextDueIn);
+                return (result, unlocked);
             }
         }
     }
@@ -410,6 +456,8 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                     {
                         Name = reader.GetString(0),
                         IsPaused = reader.GetBoolean(1),
+                        Concurrency = reader.IsDBNull(3) ? null : reader.GetInt32(3),
+                        GlobalLimit = reader.IsDBNull(4) ? null : reader.GetInt32(4),
                         Counts = counts.RootElement.EnumerateObject().ToDictionary(p => ParseState(p.Name), p => p.Value.GetInt64()),
                     });
                 }
@@ -419,13 +467,30 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         }
     }
 
-    public async Task<bool> HeartbeatAsync(NodeHeartbeat heartbeat, CancellationToken cancellationToken)
+    public async Task<HeartbeatReply> HeartbeatAsync(NodeHeartbeat heartbeat, CancellationToken cancellationToken)
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         var command = Command(_sql.Heartbeat, heartbeat.NodeId, heartbeat.Queues.ToArray(), heartbeat.Draining, heartbeat.Starting);
         await using (command.ConfigureAwait(false))
         {
-            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
+            var drainRequested = false;
+            var settings = new List<QueueSettings>();
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    drainRequested = reader.GetBoolean(0);
+                    if (!reader.IsDBNull(1))
+                    {
+                        settings.Add(new QueueSettings(
+                            reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetInt32(3)));
+                    }
+                }
+            }
+
+            LearnGlobalLimits(heartbeat.Queues, settings);
+            return new HeartbeatReply(drainRequested, settings);
         }
     }
 

@@ -8,8 +8,6 @@ namespace Forge.Jobs.Storage.Postgres;
 /// missing versions while the others wait and then find nothing to do.</summary>
 internal static class PostgresMigrator
 {
-    public static int LatestVersion => PostgresSchema.Migrations().Max(m => m.Version);
-
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, string quotedSchema, CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

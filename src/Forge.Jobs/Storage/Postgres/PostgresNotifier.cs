@@ -138,6 +138,11 @@ internal sealed class PostgresNotifier(NpgsqlDataSource dataSource, bool ownsDat
             {
                 listener.OnJobsAvailable(payload[2..]);
             }
+            else if (payload[0] == 's' && payload.LastIndexOf(':') is var colon and > 2
+                && long.TryParse(payload.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var dueInMs))
+            {
+                listener.OnJobsScheduled(payload[2..colon], TimeSpan.FromMilliseconds(dueInMs));
+            }
             else if (payload[0] == 'c' && long.TryParse(payload.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
             {
                 listener.OnCancelRequested(new JobId(id));

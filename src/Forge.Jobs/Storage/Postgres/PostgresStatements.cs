@@ -30,4 +30,8 @@ internal sealed class PostgresStatements(string quotedSchema)
     public string Prune { get; } = PostgresSchema.Sql("Sql/prune", quotedSchema);
     public string SetQueuePaused { get; } = PostgresSchema.Sql("Sql/set_queue_paused", quotedSchema);
     public string ListQueues { get; } = PostgresSchema.Sql("Sql/list_queues", quotedSchema);
+    public string LockLimitedQueues { get; } = PostgresSchema.Sql("Sql/lock_limited_queues", quotedSchema);
+    public string SetQueueConcurrency { get; } = PostgresSchema.Sql("Sql/set_queue_concurrency", quotedSchema);
+    public string SetQueueGlobalLimit { get; } = PostgresSchema.Sql("Sql/set_queue_global_limit", quotedSchema);
+    public string NotifyScheduled { get; } = PostgresSchema.Sql("Sql/notify_scheduled", quotedSchema);
 }

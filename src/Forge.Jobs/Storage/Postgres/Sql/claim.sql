@@ -1,9 +1,31 @@
--- Claims due jobs for several queues in one statement: per queue up to its limit, highest priority first,
--- then run-at, then insertion; paused queues are skipped. SKIP LOCKED lets concurrent claimers take disjoint
--- jobs without waiting.
-WITH limits AS (
-    SELECT l.queue, l.n FROM unnest($2::text[], $3::integer[]) AS l(queue, n)
-    WHERE NOT EXISTS (SELECT 1 FROM {schema}.queues AS q WHERE q.name = l.queue AND q.paused)
+-- Claims due jobs for several queues in one statement: per queue up to its limit, highest priority first, then
+-- run-at, then insertion; paused queues are skipped. SKIP LOCKED lets concurrent claimers take disjoint jobs
+-- without waiting. A queue with a global limit takes no more than the limit minus its running jobs, counted after
+-- this transaction took the queue's advisory lock ($5 lists the queues locked by the statement before this one, so
+-- the count sees every claim committed before). A limited queue that is not locked takes nothing and is reported
+-- (unlocked), so that the caller can lock it and claim again.
+-- Every row also carries next_due_ms: for the queues that got fewer jobs than asked, how long until the earliest
+-- scheduled or retrying job is due; null when none did (it is then not looked up) or none waits. With no job
+-- claimed, one row of nulls carries it.
+WITH requested AS (
+    SELECT l.queue, l.n, q.global_limit
+    FROM unnest($2::text[], $3::integer[]) AS l(queue, n)
+    LEFT JOIN {schema}.queues AS q ON q.name = l.queue
+    WHERE q.paused IS NOT TRUE
+),
+limits AS (
+    SELECT queue, n,
+           CASE
+               WHEN global_limit IS NULL THEN n
+               WHEN queue = ANY ($5::text[]) THEN least(n, global_limit - (
+                   SELECT count(*) FROM (
+                       SELECT 1 FROM {schema}.jobs AS r
+                       WHERE r.queue = requested.queue AND r.state = 'running'
+                       LIMIT requested.global_limit) AS running))
+               ELSE 0
+           END AS room,
+           global_limit IS NOT NULL AND queue <> ALL ($5::text[]) AS unlocked
+    FROM requested
 ),
 picked AS (
     SELECT candidate.id
@@ -14,7 +36,7 @@ picked AS (
           AND state IN ('available', 'scheduled', 'retrying')
           AND run_at <= now()
         ORDER BY priority DESC, run_at, id
-        LIMIT limits.n
+        LIMIT limits.room
         FOR UPDATE SKIP LOCKED
     ) AS candidate
 ),
@@ -26,7 +48,23 @@ claimed AS (
     WHERE j.id = ANY (ARRAY(SELECT id FROM picked))
     RETURNING j.id, j.type, j.queue, j.priority, j.attempt, j.max_retries, j.timeout_ms, j.payload::text,
               j.backoff_initial_ms, j.backoff_max_ms, j.backoff_jitter, j.run_at, j.failures
+),
+short AS (
+    SELECT limits.queue FROM limits
+    WHERE limits.n > (SELECT count(*) FROM claimed WHERE claimed.queue = limits.queue)
+),
+info AS (
+    SELECT (SELECT ceil(extract(epoch FROM min(due.run_at) - now()) * 1000)::bigint
+            FROM short
+            CROSS JOIN LATERAL (
+                SELECT run_at FROM {schema}.jobs
+                WHERE queue = short.queue AND state IN ('scheduled', 'retrying') AND run_at > now()
+                ORDER BY run_at
+                LIMIT 1
+            ) AS due) AS next_due_ms,
+           ARRAY(SELECT queue FROM limits WHERE unlocked) AS unlocked
 )
-SELECT id, type, queue, priority, attempt, max_retries, timeout_ms, payload, backoff_initial_ms, backoff_max_ms, backoff_jitter, failures
-FROM claimed
-ORDER BY priority DESC, run_at, id;
+SELECT c.id, c.type, c.queue, c.priority, c.attempt, c.max_retries, c.timeout_ms, c.payload, c.backoff_initial_ms,
+       c.backoff_max_ms, c.backoff_jitter, c.failures, info.next_due_ms, info.unlocked
+FROM info LEFT JOIN claimed AS c ON true
+ORDER BY c.priority DESC, c.run_at, c.id;
