@@ -17,7 +17,7 @@ internal sealed partial class JobClient
         }
 
         await store.SetQueueConcurrencyAsync(queue, concurrency, cancellationToken).ConfigureAwait(false);
-        control?.ApplyLocal(queue, concurrency);
+        control?.ApplyLocalConcurrency(queue, concurrency);
     }
 
     public async Task SetQueueGlobalLimitAsync(string queue, int? limit, CancellationToken cancellationToken = default)

@@ -43,7 +43,7 @@ internal sealed class QueueControl
         }
     }
 
-    public void ApplyLocal(string queue, int? concurrency)
+    public void ApplyLocalConcurrency(string queue, int? concurrency)
     {
         lock (_lock)
         {

@@ -208,12 +208,13 @@ public sealed class QueueEngineTests
             for (var cycle = 0; cycle < 5; cycle++)
             {
                 var node = await TestNode.StartAsync(store, f => f.AddHandler<PingHandler, Ping>(), TimeProvider.System, s => s.AddSingleton(recorder));
-                await node.Client.EnqueueManyAsync(Enumerable.Range(cycle * 100, 100).Select(n => new Ping(n)));
+                var client = node.Client;
+                await client.EnqueueManyAsync(Enumerable.Range(cycle * 100, 100).Select(n => new Ping(n)));
                 var changing = Task.Run(async () =>
                 {
                     for (var i = 0; i < 40; i++)
                     {
-                        await node.Client.SetQueueConcurrencyAsync("default", i % 2 == 0 ? 1 : 8);
+                        await client.SetQueueConcurrencyAsync("default", i % 2 == 0 ? 1 : 8);
                     }
                 });
                 if (cycle % 2 == 0)
