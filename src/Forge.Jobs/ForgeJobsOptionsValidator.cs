@@ -10,6 +10,8 @@ internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOpti
 {
     public const int MaxConcurrency = 10_000;
     private static readonly TimeSpan MaxRetention = TimeSpan.FromDays(3650);
+    private static readonly TimeSpan MinMisfireThreshold = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxMisfireThreshold = TimeSpan.FromDays(366);
 
     public ValidateOptionsResult Validate(string? name, ForgeJobsOptions options)
     {
@@ -31,6 +33,11 @@ internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOpti
         if (options.ShutdownTimeout < TimeSpan.Zero || options.ShutdownTimeout > JobDefaults.MaxInterval)
         {
             errors.Add($"ForgeJobsOptions.ShutdownTimeout is {options.ShutdownTimeout}; use zero (cancel running jobs at once) up to {JobDefaults.MaxInterval}.");
+        }
+
+        if (options.MisfireThreshold < MinMisfireThreshold || options.MisfireThreshold > MaxMisfireThreshold)
+        {
+            errors.Add($"ForgeJobsOptions.MisfireThreshold is {options.MisfireThreshold}; use {MinMisfireThreshold} up to {MaxMisfireThreshold.TotalDays:0} days. Occurrences handled later than this are missed; keep it above LeaseDuration + LeaseRenewInterval ({options.LeaseDuration + options.LeaseRenewInterval}).");
         }
 
         Retention(errors, nameof(options.SucceededRetention), options.SucceededRetention);

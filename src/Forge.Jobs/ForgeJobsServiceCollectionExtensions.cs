@@ -34,6 +34,7 @@ public static class ForgeJobsServiceCollectionExtensions
         services.TryAddSingleton<IJobStore>(static sp => new InMemoryJobStore(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<JobTypeRegistry>();
         services.TryAddSingleton<RetryPolicy>();
+        services.TryAddSingleton<Scheduling.CronContext>();
         services.TryAddSingleton<IJobClient, JobClient>();
         services.AddSingleton<JobProcessor>();
         services.AddSingleton<IJobNode>(static sp => sp.GetRequiredService<JobProcessor>());

@@ -7,7 +7,7 @@ using Npgsql;
 
 namespace Forge.Jobs.Client;
 
-internal sealed partial class JobClient(IJobStore store, JobTypeRegistry registry) : IJobClient
+internal sealed partial class JobClient(IJobStore store, JobTypeRegistry registry, Scheduling.CronContext? cron = null) : IJobClient
 {
     public const int MaxListLimit = 1000;
 

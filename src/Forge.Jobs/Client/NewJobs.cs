@@ -43,7 +43,7 @@ internal static class NewJobs
             registry.MaxLengthOf(queue));
     }
 
-    private static void Validate(JobOptions options)
+    internal static void Validate(JobOptions options)
     {
         if (options.Queue is not null && !QueueNames.IsValid(options.Queue))
         {

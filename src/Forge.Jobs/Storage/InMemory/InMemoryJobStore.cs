@@ -18,58 +18,70 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
 
     public Task<IReadOnlyList<InsertedJob>> InsertManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
     {
-        var inserted = new InsertedJob[jobs.Count];
-        HashSet<string>? availableQueues = null;
+        InsertedJob[] inserted;
+        HashSet<string>? availableQueues;
         lock (_lock)
         {
-            // Everything that can throw happens before the first row is stored: a call stores all or nothing.
-            var now = time.GetUtcNow();
-            var runAts = jobs.Select(job => job.RunAt ?? now + job.Delay).ToArray();
-            ThrowIfAnyQueueWouldOverflow(jobs);
-            for (var i = 0; i < jobs.Count; i++)
-            {
-                var job = jobs[i];
-                if (job.IdempotencyKey is { } key && _byIdempotencyKey.TryGetValue(key, out var existing))
-                {
-                    inserted[i] = new InsertedJob(new JobId(existing.Id), Existed: true);
-                    continue;
-                }
-
-                var runAt = runAts[i];
-                var stored = new StoredJob
-                {
-                    Id = ++_lastId,
-                    Type = job.Type,
-                    Queue = job.Queue,
-                    Payload = job.Payload,
-                    Priority = job.Priority,
-                    Timeout = job.Timeout,
-                    CreatedAt = now,
-                    Tags = job.Tags,
-                    IdempotencyKey = job.IdempotencyKey,
-                    Backoff = job.Backoff,
-                    MaxRetries = job.MaxRetries,
-                    RunAt = runAt,
-                    State = runAt > now ? JobState.Scheduled : JobState.Available,
-                };
-                _jobs.Add(stored.Id, stored);
-                if (stored.IdempotencyKey is not null)
-                {
-                    _byIdempotencyKey.Add(stored.IdempotencyKey, stored);
-                }
-
-                QueueOf(stored.Queue).Add(stored);
-                if (stored.State == JobState.Available)
-                {
-                    (availableQueues ??= new(StringComparer.Ordinal)).Add(stored.Queue);
-                }
-
-                inserted[i] = new InsertedJob(new JobId(stored.Id), Existed: false);
-            }
+            (inserted, availableQueues) = InsertLocked(jobs);
         }
 
         NotifyAvailable(availableQueues);
         return Task.FromResult<IReadOnlyList<InsertedJob>>(inserted);
+    }
+
+    /// <summary>Stores jobs under <see cref="_lock"/>, all or nothing. The caller notifies the returned queues once it
+    /// has left the lock.</summary>
+    private (InsertedJob[] Inserted, HashSet<string>? AvailableQueues) InsertLocked(IReadOnlyList<NewJob> jobs)
+    {
+        var inserted = new InsertedJob[jobs.Count];
+        HashSet<string>? availableQueues = null;
+
+        // Everything that can throw happens before the first row is stored: a call stores all or nothing.
+        var now = time.GetUtcNow();
+        var runAts = jobs.Select(job => job.RunAt ?? now + job.Delay).ToArray();
+        ThrowIfAnyQueueWouldOverflow(jobs);
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var job = jobs[i];
+            if (job.IdempotencyKey is { } key && _byIdempotencyKey.TryGetValue(key, out var existing))
+            {
+                inserted[i] = new InsertedJob(new JobId(existing.Id), Existed: true);
+                continue;
+            }
+
+            var runAt = runAts[i];
+            var stored = new StoredJob
+            {
+                Id = ++_lastId,
+                Type = job.Type,
+                Queue = job.Queue,
+                Payload = job.Payload,
+                Priority = job.Priority,
+                Timeout = job.Timeout,
+                CreatedAt = now,
+                Tags = job.Tags,
+                IdempotencyKey = job.IdempotencyKey,
+                Backoff = job.Backoff,
+                MaxRetries = job.MaxRetries,
+                RunAt = runAt,
+                State = runAt > now ? JobState.Scheduled : JobState.Available,
+            };
+            _jobs.Add(stored.Id, stored);
+            if (stored.IdempotencyKey is not null)
+            {
+                _byIdempotencyKey.Add(stored.IdempotencyKey, stored);
+            }
+
+            QueueOf(stored.Queue).Add(stored);
+            if (stored.State == JobState.Available)
+            {
+                (availableQueues ??= new(StringComparer.Ordinal)).Add(stored.Queue);
+            }
+
+            inserted[i] = new InsertedJob(new JobId(stored.Id), Existed: false);
+        }
+
+        return (inserted, availableQueues);
     }
 
     public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken)

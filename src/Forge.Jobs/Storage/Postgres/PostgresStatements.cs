@@ -26,4 +26,13 @@ internal sealed class PostgresStatements(string quotedSchema)
     public string Prune { get; } = PostgresSchema.Sql("Sql/prune", quotedSchema);
     public string SetQueuePaused { get; } = PostgresSchema.Sql("Sql/set_queue_paused", quotedSchema);
     public string ListQueues { get; } = PostgresSchema.Sql("Sql/list_queues", quotedSchema);
+    public string UpsertSchedule { get; } = PostgresSchema.Sql("Sql/upsert_schedule", quotedSchema);
+    public string GetSchedule { get; } = PostgresSchema.Sql("Sql/get_schedule", quotedSchema);
+    public string ListSchedules { get; } = PostgresSchema.Sql("Sql/list_schedules", quotedSchema);
+    public string PauseSchedule { get; } = PostgresSchema.Sql("Sql/pause_schedule", quotedSchema);
+    public string ResumeSchedule { get; } = PostgresSchema.Sql("Sql/resume_schedule", quotedSchema);
+    public string DeleteSchedule { get; } = PostgresSchema.Sql("Sql/delete_schedule", quotedSchema);
+    public string ListDueSchedules { get; } = PostgresSchema.Sql("Sql/list_due_schedules", quotedSchema);
+    public string NextScheduleRun { get; } = PostgresSchema.Sql("Sql/next_schedule_run", quotedSchema);
+    public string FireSchedule { get; } = PostgresSchema.Sql("Sql/fire_schedule", quotedSchema);
 }
