@@ -1,3 +1,4 @@
+using Forge.Jobs.Scheduling;
 using Forge.Jobs.Serialization;
 using Forge.Jobs.Storage;
 using Forge.Jobs.Storage.InMemory;
@@ -13,6 +14,8 @@ namespace Forge.Jobs;
 /// handlers it runs. Everything is validated when the host starts.</summary>
 public sealed class ForgeJobsBuilder
 {
+    private readonly HashSet<string> _scheduleNames = new(StringComparer.Ordinal);
+
     internal ForgeJobsBuilder(IServiceCollection services) => Services = services;
 
     /// <summary>The host's services, for registering what handlers depend on.</summary>
@@ -111,6 +114,36 @@ public sealed class ForgeJobsBuilder
     public ForgeJobsBuilder AddHandler<THandler, TJob, TResult>(Action<JobTypeOptions>? configure = null)
         where THandler : class, IJobHandler<TJob, TResult> =>
         AddHandler<THandler, TJob>(configure, static (registration, json) => new JobInvoker<THandler, TJob, TResult>(registration, json));
+
+    /// <summary>Registers a cron schedule that enqueues <paramref name="job"/> at each occurrence of
+    /// <paramref name="cronExpression"/>. The node stores it when it starts: a new schedule starts from the first
+    /// occurrence after that; a stored one gets this definition, keeps a pause made at run time, and keeps its next run
+    /// unless the expression or time zone changed. A schedule deleted at run time comes back when a node that registers
+    /// it starts again.</summary>
+    /// <param name="name">The schedule's unique name: 1 to 128 letters, digits, <c>_</c>, <c>-</c>, <c>.</c> or <c>:</c>.</param>
+    /// <param name="cronExpression">Five fields (minute hour day-of-month month day-of-week), six fields with seconds
+    /// first, or a macro such as <c>@daily</c>.</param>
+    /// <param name="job">The payload of every job the schedule enqueues.</param>
+    /// <param name="timeZone">The time zone the expression is read in; defaults to UTC. Sets
+    /// <see cref="ScheduleOptions.TimeZone"/> before <paramref name="configure"/> runs.</param>
+    /// <param name="configure">Sets the time zone, the misfire policy and the jobs' options.</param>
+    /// <exception cref="ArgumentException">The name, the expression or an option is not valid, or the name is already
+    /// registered; the message quotes the value.</exception>
+    public ForgeJobsBuilder AddRecurring<TJob>(string name, string cronExpression, TJob job, TimeZoneInfo? timeZone = null, Action<ScheduleOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var options = new ScheduleOptions { TimeZone = timeZone ?? TimeZoneInfo.Utc };
+        configure?.Invoke(options);
+        ScheduleDefinitions.Validate(name, cronExpression, options);
+        if (!_scheduleNames.Add(name))
+        {
+            throw new ArgumentException($"AddRecurring: a schedule named '{name}' is already registered on this node; give each schedule its own name.", nameof(name));
+        }
+
+        var registration = new ScheduleRegistration(name, cronExpression, registry => ScheduleDefinitions.Create(name, cronExpression, job, options, registry));
+        Services.Configure<ForgeJobsOptions>(o => o.Schedules.Add(registration));
+        return this;
+    }
 
     private ForgeJobsBuilder AddHandler<THandler, TJob>(
         Action<JobTypeOptions>? configure,

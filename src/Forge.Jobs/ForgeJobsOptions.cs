@@ -59,10 +59,20 @@ public sealed class ForgeJobsOptions
     /// <value>Defaults to <see cref="JsonSerializerDefaults.Web"/> (camelCase, case-insensitive reads).</value>
     public JsonSerializerOptions JsonSerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
 
+    /// <summary>How late a cron occurrence may be handled and still run as usual. An occurrence that the leader handles
+    /// more than this after its time (because no node led, the cluster was down or the store could not be reached) is
+    /// missed, and its schedule's <see cref="MisfirePolicy"/> decides whether it runs. Keep it above
+    /// <see cref="LeaseDuration"/> + <see cref="LeaseRenewInterval"/>, so that occurrences falling while leadership passes
+    /// to another node still run. The leader also looks at the schedules at least every half of it.</summary>
+    /// <value>Defaults to 1 minute.</value>
+    public TimeSpan MisfireThreshold { get; set; } = TimeSpan.FromMinutes(1);
+
     internal Dictionary<string, QueueOptions> Queues { get; } = new(StringComparer.Ordinal)
     {
         [QueueOptions.DefaultQueue] = new QueueOptions(QueueOptions.DefaultQueue),
     };
 
     internal List<HandlerRegistration> Handlers { get; } = [];
+
+    internal List<Scheduling.ScheduleRegistration> Schedules { get; } = [];
 }

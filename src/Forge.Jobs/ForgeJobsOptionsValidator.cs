@@ -11,6 +11,8 @@ internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOpti
     public const int MaxConcurrency = 10_000;
     public const int MaxNodeConcurrency = 100_000;
     private static readonly TimeSpan MaxRetention = TimeSpan.FromDays(3650);
+    private static readonly TimeSpan MinMisfireThreshold = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxMisfireThreshold = TimeSpan.FromDays(366);
 
     public ValidateOptionsResult Validate(string? name, ForgeJobsOptions options)
     {
@@ -37,6 +39,11 @@ internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOpti
         if (options.MaxConcurrency is < 1 or > MaxNodeConcurrency)
         {
             errors.Add(string.Create(CultureInfo.InvariantCulture, $"ForgeJobsOptions.MaxConcurrency is {options.MaxConcurrency}; use 1 to {MaxNodeConcurrency} jobs at once, or leave it unset for no node-wide cap."));
+        }
+
+        if (options.MisfireThreshold < MinMisfireThreshold || options.MisfireThreshold > MaxMisfireThreshold)
+        {
+            errors.Add($"ForgeJobsOptions.MisfireThreshold is {options.MisfireThreshold}; use {MinMisfireThreshold} up to {MaxMisfireThreshold.TotalDays:0} days. Occurrences handled later than this are missed; keep it above LeaseDuration + LeaseRenewInterval ({options.LeaseDuration + options.LeaseRenewInterval}).");
         }
 
         Retention(errors, nameof(options.SucceededRetention), options.SucceededRetention);

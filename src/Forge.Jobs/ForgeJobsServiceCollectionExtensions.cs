@@ -35,6 +35,7 @@ public static class ForgeJobsServiceCollectionExtensions
         services.TryAddSingleton<JobTypeRegistry>();
         services.TryAddSingleton<RetryPolicy>();
         services.TryAddSingleton<QueueControl>();
+        services.TryAddSingleton<Scheduling.CronContext>();
         services.TryAddSingleton<IJobClient, JobClient>();
         services.AddSingleton<JobProcessor>();
         services.AddSingleton<IJobNode>(static sp => sp.GetRequiredService<JobProcessor>());

@@ -104,4 +104,50 @@ public interface IJobClient
     /// for one more attempt (a failure of that attempt makes it dead again).</summary>
     /// <returns><see langword="false"/> when there is no such job or it is in another state.</returns>
     Task<bool> RetryAsync(JobId id, CancellationToken cancellationToken = default);
+
+    // Cron schedules. Every method that takes a name rejects an invalid one with an ArgumentException that quotes it.
+
+    /// <summary>Creates a cron schedule that enqueues <paramref name="job"/> at each occurrence of
+    /// <paramref name="cronExpression"/>, or replaces the definition of the schedule with this name. It is stored, so
+    /// it outlives restarts, and the leader of the cluster enqueues each occurrence exactly once. A new schedule starts
+    /// from the first occurrence after now; an updated one keeps its pause, and keeps its next run unless the
+    /// expression or time zone changed (then it starts again from the first occurrence after now).</summary>
+    /// <param name="name">The schedule's unique name: 1 to 128 letters, digits, <c>_</c>, <c>-</c>, <c>.</c> or <c>:</c>.</param>
+    /// <param name="cronExpression">Five fields (minute hour day-of-month month day-of-week), six fields with seconds
+    /// first, or a macro such as <c>@daily</c>.</param>
+    /// <param name="job">The payload of every job the schedule enqueues.</param>
+    /// <param name="options">The time zone (UTC by default), the misfire policy and the jobs' options.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The schedule as stored now.</returns>
+    /// <exception cref="ArgumentException">The name, the expression or an option is not valid; the message quotes it.</exception>
+    Task<ScheduleInfo> AddOrUpdateScheduleAsync<TJob>(string name, string cronExpression, TJob job, ScheduleOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Pauses a schedule for the whole cluster: it enqueues nothing until resumed, and the occurrences that
+    /// fall meanwhile are never run. Jobs it already enqueued are not touched.</summary>
+    /// <returns><see langword="false"/> when no schedule has that name.</returns>
+    Task<bool> PauseScheduleAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Resumes a paused schedule from its first occurrence after now. Resuming a schedule that is not paused
+    /// changes nothing.</summary>
+    /// <returns><see langword="false"/> when no schedule has that name.</returns>
+    Task<bool> ResumeScheduleAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a schedule. Jobs it already enqueued are not touched. A schedule registered in code with
+    /// <c>AddRecurring</c> comes back when a node that registers it starts.</summary>
+    /// <returns><see langword="false"/> when no schedule has that name.</returns>
+    Task<bool> DeleteScheduleAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>The schedule with this name, or <see langword="null"/> when there is none.</summary>
+    Task<ScheduleInfo?> GetScheduleAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Every schedule, by name.</summary>
+    Task<IReadOnlyList<ScheduleInfo>> ListSchedulesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The next <paramref name="count"/> occurrences of a schedule, with the offset of its time zone at each:
+    /// from its next run (which may be due already), or for a paused schedule from now, as if it were resumed now.</summary>
+    /// <param name="name">The schedule's name.</param>
+    /// <param name="count">How many occurrences, 1 to 1,000.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="InvalidOperationException">No schedule has that name, or this node cannot read its expression or time zone.</exception>
+    Task<IReadOnlyList<DateTimeOffset>> PreviewScheduleAsync(string name, int count, CancellationToken cancellationToken = default);
 }

@@ -9,8 +9,8 @@ using Npgsql;
 namespace Forge.Jobs.Client;
 
 /// <summary>The client: validates what callers pass, then asks the store. Queue settings made here also reach this
-/// process's node at once through <c>control</c> (absent when the client is built without a node).</summary>
-internal sealed partial class JobClient(IJobStore store, JobTypeRegistry registry, QueueControl? control = null) : IJobClient
+/// process's node at once through <c>control</c> (absent when the client is built without a node), and schedule changes wake its scheduler through <c>cron</c>.</summary>
+internal sealed partial class JobClient(IJobStore store, JobTypeRegistry registry, QueueControl? control = null, Scheduling.CronContext? cron = null) : IJobClient
 {
     public const int MaxListLimit = 1000;
 

@@ -65,7 +65,7 @@ internal static class NewJobs
         return parents;
     }
 
-    private static void Validate(JobOptions options, JobGroup group)
+    internal static void Validate(JobOptions options, JobGroup group = JobGroup.None)
     {
         if (options.IdempotencyKey is not null && group != JobGroup.None)
         {

@@ -18,6 +18,9 @@ internal sealed class LeaderElection(IJobStore store, ForgeJobsOptions options, 
     /// <summary>Whether this node held the lease at its last renewal and that lease has not run out on this node's clock.</summary>
     public bool IsLeader => time.GetUtcNow() < _leadsUntil;
 
+    /// <summary>Called when this node becomes the leader, so that work gated on leadership can start at once.</summary>
+    public Action? Elected { get; init; }
+
     public Task RunAsync(CancellationToken stoppingToken) =>
         Periodic.RunAsync(options.LeaseRenewInterval, time, RenewAsync, stoppingToken);
 
@@ -38,6 +41,10 @@ internal sealed class LeaderElection(IJobStore store, ForgeJobsOptions options, 
         if (IsLeader != wasLeader)
         {
             Log.LeadershipChanged(logger, options.NodeId, IsLeader);
+            if (IsLeader)
+            {
+                Elected?.Invoke();
+            }
         }
     }
 

@@ -2,6 +2,7 @@ using Forge.Jobs.Diagnostics;
 using Forge.Jobs.Leadership;
 using Forge.Jobs.Maintenance;
 using Forge.Jobs.Retry;
+using Forge.Jobs.Scheduling;
 using Forge.Jobs.Serialization;
 using Forge.Jobs.Storage;
 using Forge.Jobs.Storage.InMemory;
@@ -36,6 +37,7 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
     private readonly HeartbeatSender _heartbeat;
     private readonly JobPruner _pruner;
     private readonly QueueControl _queueControl;
+    private readonly CronScheduler _scheduler;
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _stopMaintenance = new();
     private readonly CancellationTokenSource _abortCompletions = new();
@@ -53,7 +55,8 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         IServiceProvider services,
         TimeProvider time,
         ILoggerFactory loggerFactory,
-        QueueControl queueControl)
+        QueueControl queueControl,
+        CronContext cron)
     {
         _store = store;
         _options = options.Value;
@@ -62,9 +65,10 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         _leaseKeeper = new LeaseKeeper(store, _running, _options, time, _logger);
         _executor = new JobExecutor(services, registry, retryPolicy, _running, new AttemptServices(_leaseKeeper, store, registry.Serializer), time, loggerFactory);
         _completer = new JobCompleter(store, _options, time, _logger, OutcomesStored);
-        _leadership = new LeaderElection(store, _options, time, _logger);
+        _leadership = new LeaderElection(store, _options, time, _logger) { Elected = cron.Signal };
         _rescuer = new JobRescuer(store, retryPolicy, _leadership, _options, time, _logger);
         _pruner = new JobPruner(store, _leadership, _options, time, _logger);
+        _scheduler = new CronScheduler(store, () => _leadership.IsLeader, cron, registry, _options, loggerFactory.CreateLogger("Forge.Jobs.Scheduling"));
         foreach (var queue in registry.Queues)
         {
             _queues.Add(queue.Name, new QueueRunner(queue, RunAsync, SlotFreed));
@@ -90,6 +94,7 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         _subscription = await _store.SubscribeAsync(this, cancellationToken).ConfigureAwait(false);
         await _heartbeat.RegisterAsync(cancellationToken).ConfigureAwait(false);
+        await _scheduler.RegisterAsync(cancellationToken).ConfigureAwait(false);
         await _leadership.RenewAsync(cancellationToken).ConfigureAwait(false);
         foreach (var queue in _queues.Values)
         {
@@ -98,12 +103,18 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
 
         _completing = Task.Run(() => _completer.RunAsync(_abortCompletions.Token), CancellationToken.None);
         _fetching = Task.Run(() => _fetcher.RunAsync(_stopClaiming.Token), CancellationToken.None);
+        // These two start on this thread rather than the pool, so that their timers are armed when the node reports
+        // started: leadership is judged on the node's clock, and a renewal timer armed late (after that clock moved on
+        // by more than a lease, as a test's fake clock can) would leave the node believing it does not lead.
+        var leading = _leadership.RunAsync(_stopMaintenance.Token);
+        var scheduling = _scheduler.RunAsync(_stopMaintenance.Token);
         _maintaining = Task.WhenAll(
             Task.Run(() => _leaseKeeper.RunAsync(_stopMaintenance.Token), CancellationToken.None),
             Task.Run(() => _heartbeat.RunAsync(_stopMaintenance.Token), CancellationToken.None),
-            Task.Run(() => _leadership.RunAsync(_stopMaintenance.Token), CancellationToken.None),
+            leading,
             Task.Run(() => _rescuer.RunAsync(_stopMaintenance.Token), CancellationToken.None),
-            Task.Run(() => _pruner.RunAsync(_stopMaintenance.Token), CancellationToken.None));
+            Task.Run(() => _pruner.RunAsync(_stopMaintenance.Token), CancellationToken.None),
+            scheduling);
         Log.NodeStarted(_logger, NodeId, string.Join(", ", _queues.Values.Select(q => $"{q.Name} ({q.Concurrency})")));
     }
 

@@ -35,10 +35,11 @@ internal sealed class TestNode : IAsyncDisposable
         return new TestNode(host);
     }
 
-    /// <summary>A node on the PostgreSQL store, in its own schema of the given database.</summary>
-    public static async Task<TestNode> StartPostgresAsync(string connectionString, string schema, Action<ForgeJobsBuilder> configure, Action<IServiceCollection>? services = null)
+    /// <summary>A node on the PostgreSQL store, in its own schema of the given database, on the given clock (the system's by default).</summary>
+    public static async Task<TestNode> StartPostgresAsync(string connectionString, string schema, Action<ForgeJobsBuilder> configure, Action<IServiceCollection>? services = null, TimeProvider? time = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddSingleton(time ?? TimeProvider.System);
         services?.Invoke(builder.Services);
         builder.Services.AddForgeJobs(forge =>
         {

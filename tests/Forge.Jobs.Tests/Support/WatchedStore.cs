@@ -6,7 +6,7 @@ namespace Forge.Jobs.Tests.Support;
 
 /// <summary>Wraps a real store and signals every change, so a test can wait for a condition on the stored
 /// jobs instead of sleeping. With a <see cref="FakeTimeProvider"/> it drives the clock while it waits.</summary>
-internal sealed class WatchedStore(IJobStore inner) : IJobStore
+internal sealed partial class WatchedStore(IJobStore inner) : IJobStore
 {
     private TaskCompletionSource _changed = NewSignal();
     private int _completed;

@@ -18,74 +18,87 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
 
     public Task<IReadOnlyList<InsertedJob>> InsertManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
     {
-        var inserted = new InsertedJob[jobs.Count];
-        HashSet<string>? availableQueues = null;
-        Dictionary<string, TimeSpan>? scheduledQueues = null;
+        InsertedJob[] inserted;
+        HashSet<string>? availableQueues;
+        Dictionary<string, TimeSpan>? scheduledQueues;
         lock (_lock)
         {
-            // Everything that can throw happens before the first row is stored: a call stores all or nothing.
-            var now = time.GetUtcNow();
-            var runAts = jobs.Select(job => job.RunAt ?? now + job.Delay).ToArray();
-            ThrowIfAnyQueueWouldOverflow(jobs);
-            ThrowIfAnyParentIsMissing(jobs);
-            var stored = new StoredJob?[jobs.Count];
-            for (var i = 0; i < jobs.Count; i++)
-            {
-                var job = jobs[i];
-                if (job.IdempotencyKey is { } key && _byIdempotencyKey.TryGetValue(key, out var existing))
-                {
-                    inserted[i] = new InsertedJob(new JobId(existing.Id), Existed: true);
-                    continue;
-                }
-
-                var runAt = runAts[i];
-                var row = stored[i] = new StoredJob
-                {
-                    Id = ++_lastId,
-                    Type = job.Type,
-                    Queue = job.Queue,
-                    Payload = job.Payload,
-                    Priority = job.Priority,
-                    Timeout = job.Timeout,
-                    CreatedAt = now,
-                    Tags = job.Tags,
-                    IdempotencyKey = job.IdempotencyKey,
-                    Backoff = job.Backoff,
-                    MaxRetries = job.MaxRetries,
-                    RunAt = runAt,
-                    Batch = job.Batch,
-                    State = job.DependsOn is { Count: > 0 } ? JobState.Waiting : runAt > now ? JobState.Scheduled : JobState.Available,
-                };
-                _jobs.Add(row.Id, row);
-                if (row.IdempotencyKey is not null)
-                {
-                    _byIdempotencyKey.Add(row.IdempotencyKey, row);
-                }
-
-                inserted[i] = new InsertedJob(new JobId(row.Id), Existed: false);
-            }
-
-            Link(jobs, stored, now);
-            foreach (var job in stored)
-            {
-                if (job is { State: JobState.Available or JobState.Scheduled })
-                {
-                    QueueOf(job.Queue).Add(job);
-                    if (job.State == JobState.Available)
-                    {
-                        (availableQueues ??= new(StringComparer.Ordinal)).Add(job.Queue);
-                    }
-                    else
-                    {
-                        EarliestDue(scheduledQueues ??= new(StringComparer.Ordinal), job.Queue, job.RunAt - now);
-                    }
-                }
-            }
+            (inserted, availableQueues, scheduledQueues) = InsertLocked(jobs);
         }
 
         NotifyAvailable(availableQueues);
         NotifyScheduled(scheduledQueues);
         return Task.FromResult<IReadOnlyList<InsertedJob>>(inserted);
+    }
+
+    /// <summary>Stores jobs under <see cref="_lock"/>, all or nothing. The caller hints the returned queues once it
+    /// has left the lock.</summary>
+    private (InsertedJob[] Inserted, HashSet<string>? AvailableQueues, Dictionary<string, TimeSpan>? ScheduledQueues) InsertLocked(IReadOnlyList<NewJob> jobs)
+    {
+        var inserted = new InsertedJob[jobs.Count];
+        HashSet<string>? availableQueues = null;
+        Dictionary<string, TimeSpan>? scheduledQueues = null;
+
+        // Everything that can throw happens before the first row is stored: a call stores all or nothing.
+        var now = time.GetUtcNow();
+        var runAts = jobs.Select(job => job.RunAt ?? now + job.Delay).ToArray();
+        ThrowIfAnyQueueWouldOverflow(jobs);
+        ThrowIfAnyParentIsMissing(jobs);
+        var stored = new StoredJob?[jobs.Count];
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var job = jobs[i];
+            if (job.IdempotencyKey is { } key && _byIdempotencyKey.TryGetValue(key, out var existing))
+            {
+                inserted[i] = new InsertedJob(new JobId(existing.Id), Existed: true);
+                continue;
+            }
+
+            var runAt = runAts[i];
+            var row = stored[i] = new StoredJob
+            {
+                Id = ++_lastId,
+                Type = job.Type,
+                Queue = job.Queue,
+                Payload = job.Payload,
+                Priority = job.Priority,
+                Timeout = job.Timeout,
+                CreatedAt = now,
+                Tags = job.Tags,
+                IdempotencyKey = job.IdempotencyKey,
+                Backoff = job.Backoff,
+                MaxRetries = job.MaxRetries,
+                RunAt = runAt,
+                Batch = job.Batch,
+                State = job.DependsOn is { Count: > 0 } ? JobState.Waiting : runAt > now ? JobState.Scheduled : JobState.Available,
+            };
+            _jobs.Add(row.Id, row);
+            if (row.IdempotencyKey is not null)
+            {
+                _byIdempotencyKey.Add(row.IdempotencyKey, row);
+            }
+
+            inserted[i] = new InsertedJob(new JobId(row.Id), Existed: false);
+        }
+
+        Link(jobs, stored, now);
+        foreach (var job in stored)
+        {
+            if (job is { State: JobState.Available or JobState.Scheduled })
+            {
+                QueueOf(job.Queue).Add(job);
+                if (job.State == JobState.Available)
+                {
+                    (availableQueues ??= new(StringComparer.Ordinal)).Add(job.Queue);
+                }
+                else
+                {
+                    EarliestDue(scheduledQueues ??= new(StringComparer.Ordinal), job.Queue, job.RunAt - now);
+                }
+            }
+        }
+
+        return (inserted, availableQueues, scheduledQueues);
     }
 
     public Task<ClaimResult> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken)

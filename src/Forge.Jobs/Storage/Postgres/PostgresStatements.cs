@@ -34,4 +34,13 @@ internal sealed class PostgresStatements(string quotedSchema)
     public string SetQueueConcurrency { get; } = PostgresSchema.Sql("Sql/set_queue_concurrency", quotedSchema);
     public string SetQueueGlobalLimit { get; } = PostgresSchema.Sql("Sql/set_queue_global_limit", quotedSchema);
     public string NotifyScheduled { get; } = PostgresSchema.Sql("Sql/notify_scheduled", quotedSchema);
+    public string UpsertSchedule { get; } = PostgresSchema.Sql("Sql/upsert_schedule", quotedSchema);
+    public string GetSchedule { get; } = PostgresSchema.Sql("Sql/get_schedule", quotedSchema);
+    public string ListSchedules { get; } = PostgresSchema.Sql("Sql/list_schedules", quotedSchema);
+    public string PauseSchedule { get; } = PostgresSchema.Sql("Sql/pause_schedule", quotedSchema);
+    public string ResumeSchedule { get; } = PostgresSchema.Sql("Sql/resume_schedule", quotedSchema);
+    public string DeleteSchedule { get; } = PostgresSchema.Sql("Sql/delete_schedule", quotedSchema);
+    public string ListDueSchedules { get; } = PostgresSchema.Sql("Sql/list_due_schedules", quotedSchema);
+    public string NextScheduleRun { get; } = PostgresSchema.Sql("Sql/next_schedule_run", quotedSchema);
+    public string FireSchedule { get; } = PostgresSchema.Sql("Sql/fire_schedule", quotedSchema);
 }
