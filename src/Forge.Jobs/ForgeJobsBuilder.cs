@@ -39,12 +39,13 @@ public sealed class ForgeJobsBuilder
 
     /// <summary>Keeps jobs in PostgreSQL: durable, and shared by every node that uses the same database and schema.
     /// The store creates or upgrades its schema at start-up unless <see cref="PostgresStoreOptions.AutoMigrate"/> is off.</summary>
-    /// <param name="connectionString">An Npgsql connection string. The store owns the data source it builds from it.</param>
+    /// <param name="connectionString">An Npgsql connection string. The store owns the data source it builds from it, and
+    /// turns on automatic statement preparation (<c>Max Auto Prepare</c>) unless the string sets it.</param>
     /// <param name="configure">Sets the schema, migration, timeouts and notification options.</param>
     public ForgeJobsBuilder UsePostgres(string connectionString, Action<PostgresStoreOptions>? configure = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        return UsePostgres(_ => NpgsqlDataSource.Create(connectionString), ownsDataSource: true, configure);
+        return UsePostgres(_ => NpgsqlDataSource.Create(PostgresConnections.WithPreparedStatements(connectionString)), ownsDataSource: true, configure);
     }
 
     /// <summary>Keeps jobs in PostgreSQL through the host's own data source (which the host disposes).</summary>

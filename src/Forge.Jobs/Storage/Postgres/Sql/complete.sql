@@ -33,7 +33,8 @@ updated AS (
         run_at = CASE d.effective WHEN 'r' THEN now() + d.retry_delay_ms * interval '1 millisecond'
                                   WHEN 'l' THEN now() ELSE j.run_at END,
         finished_at = CASE WHEN d.effective IN ('s', 'd', 'c') THEN now() END,
-        lease_owner = NULL, lease_until = NULL, cancel_requested = false
+        -- A success keeps its node: the succeeded attempt is read from the job row (list_attempts.sql), not stored twice.
+        lease_owner = CASE WHEN d.effective = 's' THEN j.lease_owner END, lease_until = NULL, cancel_requested = false
     FROM decided AS d
     WHERE j.id = d.id
     RETURNING j.id, j.queue, j.state, d.attempt, d.lease_owner, d.attempted_at, d.effective, d.rescue, d.error
@@ -50,6 +51,7 @@ history AS (
            END,
            u.error
     FROM updated AS u
+    WHERE u.effective <> 's'
 )
 SELECT id,
        (SELECT count(*) FROM (SELECT pg_notify($9, 'a:' || queue) FROM (SELECT DISTINCT queue FROM updated WHERE state = 'available') AS q) AS hint)
