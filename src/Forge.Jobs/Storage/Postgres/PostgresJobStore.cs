@@ -194,8 +194,8 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         return new ClaimResult([.. claim.Result, .. again.Result], nextDueIn);
     }
 
-    /// <summary>One claim: a single statement, or, when a queue with a global limit is among those claimed, a batch that
-    /// first takes those queues' advisory locks (one round trip, one implicit transaction).</summary>
+    /// <summary>One claim: a batch (one round trip, one implicit transaction) that stages the due jobs of the queues, takes
+    /// the advisory locks of those with a global limit, if any, and claims.</summary>
     private async Task<(ClaimResult Result, string[] Unlocked)> ClaimOnceAsync(ClaimRequest request, IReadOnlyList<QueueLimit> queueLimits, CancellationToken cancellationToken)
     {
         var queues = new string[queueLimits.Count];
@@ -210,6 +210,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         await using (batch.ConfigureAwait(false))
         {
             batch.Timeout = _commandTimeout;
+            batch.BatchCommands.Add(BatchCommand(_sql.Stage, queues, limits));
             if (locked.Length > 0)
             {
                 batch.BatchCommands.Add(BatchCommand(_sql.LockLimitedQueues, _options.Schema, locked));
@@ -219,6 +220,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
                 if (locked.Length > 0)
                 {
                     await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);

@@ -6,6 +6,7 @@ internal sealed class PostgresStatements(string quotedSchema)
     public string Insert { get; } = PostgresSchema.Sql("Sql/insert", quotedSchema);
     public string NotifyAvailable { get; } = PostgresSchema.Sql("Sql/notify_available", quotedSchema);
     public string ExistingKeys { get; } = PostgresSchema.Sql("Sql/existing_keys", quotedSchema);
+    public string Stage { get; } = PostgresSchema.Sql("Sql/stage", quotedSchema);
     public string Claim { get; } = PostgresSchema.Sql("Sql/claim", quotedSchema);
     public string Complete { get; } = PostgresSchema.Sql("Sql/complete", quotedSchema).Replace("{lock}", "FOR UPDATE OF j", StringComparison.Ordinal);
     public string Rescue { get; } = PostgresSchema.Sql("Sql/complete", quotedSchema).Replace("{lock}", "FOR UPDATE OF j SKIP LOCKED", StringComparison.Ordinal);

@@ -1,5 +1,5 @@
--- Claims due jobs for several queues in one statement: per queue up to its limit, highest priority first, then
--- run-at, then insertion; paused queues are skipped. SKIP LOCKED lets concurrent claimers take disjoint jobs
+-- Claims available jobs for several queues in one statement (stage.sql, just before it, made the due ones available): per
+-- queue up to its limit, highest priority first, then run-at, then insertion; paused queues are skipped. SKIP LOCKED lets concurrent claimers take disjoint jobs
 -- without waiting. A queue with a global limit takes no more than the limit minus its running jobs, counted after
 -- this transaction took the queue's advisory lock ($5 lists the queues locked by the statement before this one, so
 -- the count sees every claim committed before). A limited queue that is not locked takes nothing and is reported
@@ -32,9 +32,7 @@ picked AS (
     FROM limits
     CROSS JOIN LATERAL (
         SELECT id FROM {schema}.jobs
-        WHERE queue = limits.queue
-          AND state IN ('available', 'scheduled', 'retrying')
-          AND run_at <= now()
+        WHERE queue = limits.queue AND state = 'available'
         ORDER BY priority DESC, run_at, id
         LIMIT limits.room
         FOR UPDATE SKIP LOCKED
