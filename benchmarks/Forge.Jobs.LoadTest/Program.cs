@@ -31,6 +31,7 @@ namespace Forge.Jobs.LoadTest
                                          otherwise a throw-away cluster with default settings is started
               --compare hangfire         run the same mode against Hangfire.PostgreSql too, and print the ratios
               --compare-jobs N (2000)    the job count for the compared system in drain, enqueue and latency
+              --compare-concurrency C (20)  the compared system's workers per node (its polling grows with them)
             """;
 
         public static async Task<int> RunAsync(Arguments arguments)
@@ -40,13 +41,14 @@ namespace Forge.Jobs.LoadTest
             var concurrency = arguments.Int("concurrency", 100);
             var compare = arguments.Text("compare");
             var compareJobs = arguments.Int("compare-jobs", 2000);
+            var compareConcurrency = arguments.Int("compare-concurrency", 20);
             var connection = arguments.Text("connection");
-            Func<ILoadTarget, int, Task<RunResult>> run = mode switch
+            Func<ILoadTarget, int, int, Task<RunResult>> run = mode switch
             {
-                "drain" => Drain(arguments, nodes, concurrency),
+                "drain" => Drain(arguments, nodes),
                 "enqueue" => Enqueue(arguments),
-                "latency" => Latency(arguments, nodes, concurrency),
-                "sustained" => Sustained(arguments, nodes, concurrency),
+                "latency" => Latency(arguments, nodes),
+                "sustained" => Sustained(arguments, nodes),
                 _ => throw new UsageException($"Unknown mode '{mode}'."),
             };
             arguments.RejectUnread();
@@ -61,7 +63,7 @@ namespace Forge.Jobs.LoadTest
             foreach (var system in compare is null ? ["forge"] : new[] { "forge", compare })
             {
                 await using var target = Targets.Create(system, server.ConnectionString);
-                var result = await run(target, system == "forge" ? -1 : compareJobs);
+                var result = system == "forge" ? await run(target, -1, concurrency) : await run(target, compareJobs, compareConcurrency);
                 result.PrintTable();
                 results.Add(result);
             }
@@ -79,36 +81,36 @@ namespace Forge.Jobs.LoadTest
             return 0;
         }
 
-        /// <param name="jobs">The job count given to the run, or -1 for the count on the command line.</param>
-        private static Func<ILoadTarget, int, Task<RunResult>> Drain(Arguments arguments, int nodes, int concurrency)
+        /// <returns>A run: given the target, the job count (-1 for the count on the command line) and the concurrency.</returns>
+        private static Func<ILoadTarget, int, int, Task<RunResult>> Drain(Arguments arguments, int nodes)
         {
             var jobs = arguments.Int("jobs", 100_000);
             var finished = arguments.Int("finished", 0, min: 0);
-            return (target, n) => DrainMode.RunAsync(target, nodes, n < 0 ? jobs : n, concurrency, target is ForgeTarget ? finished : 0);
+            return (target, n, concurrency) => DrainMode.RunAsync(target, nodes, n < 0 ? jobs : n, concurrency, target is ForgeTarget ? finished : 0);
         }
 
-        private static Func<ILoadTarget, int, Task<RunResult>> Enqueue(Arguments arguments)
+        private static Func<ILoadTarget, int, int, Task<RunResult>> Enqueue(Arguments arguments)
         {
             var jobs = arguments.Int("jobs", 100_000);
             var batch = arguments.Int("batch", 1000);
             var single = arguments.Int("single-jobs", 5000);
             var callers = arguments.Int("callers", 1);
-            return (target, n) => EnqueueMode.RunAsync(target, n < 0 ? jobs : n, batch, n < 0 ? single : Math.Min(single, n), callers);
+            return (target, n, _) => EnqueueMode.RunAsync(target, n < 0 ? jobs : n, batch, n < 0 ? single : Math.Min(single, n), callers);
         }
 
-        private static Func<ILoadTarget, int, Task<RunResult>> Latency(Arguments arguments, int nodes, int concurrency)
+        private static Func<ILoadTarget, int, int, Task<RunResult>> Latency(Arguments arguments, int nodes)
         {
             var rate = arguments.Int("rate", 200);
             var jobs = arguments.Int("jobs", 2000);
             var busyRate = arguments.Int("busy-rate", 0, min: 0);
-            return (target, n) => LatencyMode.RunAsync(target, nodes, concurrency, rate, n < 0 ? jobs : Math.Min(jobs, n), busyRate);
+            return (target, n, concurrency) => LatencyMode.RunAsync(target, nodes, concurrency, rate, n < 0 ? jobs : Math.Min(jobs, n), busyRate);
         }
 
-        private static Func<ILoadTarget, int, Task<RunResult>> Sustained(Arguments arguments, int nodes, int concurrency)
+        private static Func<ILoadTarget, int, int, Task<RunResult>> Sustained(Arguments arguments, int nodes)
         {
             var rate = arguments.Int("rate", 5000);
             var seconds = arguments.Int("seconds", 30);
-            return (target, _) => SustainedMode.RunAsync(target, nodes, concurrency, rate, seconds);
+            return (target, _, concurrency) => SustainedMode.RunAsync(target, nodes, concurrency, rate, seconds);
         }
 
         /// <summary>How many times better Forge.Jobs did on each figure: higher rates, lower latencies.</summary>

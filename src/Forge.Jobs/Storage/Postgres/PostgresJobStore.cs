@@ -93,6 +93,11 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                     // transaction of its own after the insert commits (same round trip): PostgreSQL serializes the
                     // commits of transactions that notify, which would cap concurrent enqueues.
                     insert.AppendErrorBarrier = transaction is null;
+                    if (transaction is null)
+                    {
+                        batch.BatchCommands.Add(new NpgsqlBatchCommand(_sql.HintWithoutFlush));
+                    }
+
                     if (plan.DueQueues.Count > 0)
                     {
                         batch.BatchCommands.Add(BatchCommand(_sql.NotifyAvailable, Channel, plan.DueQueues.ToArray()));
