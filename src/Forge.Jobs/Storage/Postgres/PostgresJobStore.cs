@@ -240,10 +240,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                     unlocked = reader.GetFieldValue<string[]>(13);
                     if (!reader.IsDBNull(0))
                     {
-                        (claimed ??= []).Add(new ClaimedJob(
-                            new JobId(reader.GetInt64(0)), reader.GetString(1), reader.GetString(2), reader.GetInt16(3), reader.GetInt32(4),
-                            reader.GetInt32(5), TimeSpan.FromMilliseconds(reader.GetInt64(6)), reader.GetString(7), ReadBackoff(reader, 8),
-                            request.LeaseOwner, reader.GetInt32(11)));
+                        (claimed ??= []).Add(ClaimedRow.Read(reader, request.LeaseOwner));
                     }
                 }
 
@@ -270,26 +267,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
 
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         var count = completions.Count;
-        var ids = new long[count];
-        var owners = new string[count];
-        var attempts = new int[count];
-        var outcomes = new string[count];
-        var results = new string?[count];
-        var errors = new string?[count];
-        var delays = new long[count];
-        var rescues = new bool[count];
-        for (var i = 0; i < count; i++)
-        {
-            var c = completions[i];
-            ids[i] = c.Id.Value;
-            owners[i] = c.LeaseOwner;
-            attempts[i] = c.Attempt;
-            outcomes[i] = OutcomeCode(c.Outcome);
-            results[i] = c.Result is null ? null : PostgresText.CleanJson(c.Result);
-            errors[i] = c.Error is null ? null : PostgresText.Clean(c.Error);
-            delays[i] = (long)c.RetryDelay.TotalMilliseconds;
-            rescues[i] = c.Rescue;
-        }
+        var (ids, owners, attempts, outcomes, results, errors, delays, rescues) = CompletionParameters.From(completions);
 
         // A rescue pass skips jobs locked by a handler's open transaction instead of waiting for them.
         var sql = completions.All(c => c.Rescue) ? _sql.Rescue : _sql.Complete;
@@ -592,16 +570,6 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         }
     }
 
-    private static string OutcomeCode(CompletionOutcome outcome) => outcome switch
-    {
-        CompletionOutcome.Succeeded => "s",
-        CompletionOutcome.Retry => "r",
-        CompletionOutcome.Dead => "d",
-        CompletionOutcome.Cancelled => "c",
-        CompletionOutcome.Released => "l",
-        _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
-    };
-
     private static AttemptOutcome ParseOutcome(string outcome) => outcome switch
     {
         "succeeded" => AttemptOutcome.Succeeded,
@@ -624,7 +592,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         _ => throw new InvalidOperationException($"Unknown job state '{state}' in the database."),
     };
 
-    private static RetryBackoff? ReadBackoff(NpgsqlDataReader reader, int first) =>
+    internal static RetryBackoff? ReadBackoff(NpgsqlDataReader reader, int first) =>
         reader.IsDBNull(first)
             ? null
             : new RetryBackoff
