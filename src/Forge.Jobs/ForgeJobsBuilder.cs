@@ -39,13 +39,14 @@ public sealed class ForgeJobsBuilder
 
     /// <summary>Keeps jobs in PostgreSQL: durable, and shared by every node that uses the same database and schema.
     /// The store creates or upgrades its schema at start-up unless <see cref="PostgresStoreOptions.AutoMigrate"/> is off.</summary>
-    /// <param name="connectionString">An Npgsql connection string. The store owns the data source it builds from it, and
-    /// turns on automatic statement preparation (<c>Max Auto Prepare</c>) unless the string sets it.</param>
+    /// <param name="connectionString">An Npgsql connection string. The store owns the data source it builds from it, which
+    /// prepares its statements automatically (<c>Max Auto Prepare</c>, unless the string sets it) and keeps them prepared
+    /// across pooled opens (<c>No Reset On Close</c>).</param>
     /// <param name="configure">Sets the schema, migration, timeouts and notification options.</param>
     public ForgeJobsBuilder UsePostgres(string connectionString, Action<PostgresStoreOptions>? configure = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        return UsePostgres(_ => NpgsqlDataSource.Create(PostgresConnections.WithPreparedStatements(connectionString)), ownsDataSource: true, configure);
+        return UsePostgres(_ => NpgsqlDataSource.Create(PostgresConnections.ForStore(connectionString)), ownsDataSource: true, configure, connectionString);
     }
 
     /// <summary>Keeps jobs in PostgreSQL through the host's own data source (which the host disposes).</summary>
@@ -56,7 +57,10 @@ public sealed class ForgeJobsBuilder
         return UsePostgres(_ => dataSource, ownsDataSource: false, configure);
     }
 
-    private ForgeJobsBuilder UsePostgres(Func<IServiceProvider, NpgsqlDataSource> dataSource, bool ownsDataSource, Action<PostgresStoreOptions>? configure)
+    // listenConnectionString: where the notifier listens when the options name no other place, on a data source of its
+    // own, since the store's skips the reset of connections returned to its pool.
+    private ForgeJobsBuilder UsePostgres(
+        Func<IServiceProvider, NpgsqlDataSource> dataSource, bool ownsDataSource, Action<PostgresStoreOptions>? configure, string? listenConnectionString = null)
     {
         var options = new PostgresStoreOptions();
         configure?.Invoke(options);
@@ -74,7 +78,7 @@ public sealed class ForgeJobsBuilder
         {
             var source = dataSource(sp);
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Forge.Jobs.Postgres");
-            var notifier = options.ListenConnectionString is { } listen
+            var notifier = (options.ListenConnectionString ?? listenConnectionString) is { } listen
                 ? new PostgresNotifier(NpgsqlDataSource.Create(listen), ownsDataSource: true, logger)
                 : new PostgresNotifier(source, ownsDataSource: false, logger);
             return new PostgresJobStore(source, ownsDataSource, options, notifier);

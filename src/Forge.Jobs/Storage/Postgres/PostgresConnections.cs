@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Npgsql;
 
 namespace Forge.Jobs.Storage.Postgres;
@@ -9,15 +10,21 @@ internal static class PostgresConnections
     /// opens of a physical connection.</summary>
     private const int MaxAutoPrepare = 64;
 
-    /// <summary>The connection string with automatic preparation on, unless it already says how many to prepare.</summary>
-    public static string WithPreparedStatements(string connectionString)
+    /// <summary>The connection string of the store's own data source: automatic preparation on, unless the string says
+    /// how many to prepare, and no reset of a connection returned to the pool, which would discard its prepared statements
+    /// (PostgreSQL's DISCARD ALL). The store leaves no session state behind: its settings are local to a transaction, and
+    /// it listens on a data source of its own.</summary>
+    public static string ForStore(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!builder.ContainsKey(nameof(NpgsqlConnectionStringBuilder.MaxAutoPrepare)) && !builder.ContainsKey("Max Auto Prepare"))
+        // Npgsql's builder knows every keyword; only the string itself tells whether the caller chose a value.
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey(nameof(NpgsqlConnectionStringBuilder.MaxAutoPrepare)))
         {
             builder.MaxAutoPrepare = MaxAutoPrepare;
         }
 
+        builder.NoResetOnClose = true;
         return builder.ConnectionString;
     }
 }

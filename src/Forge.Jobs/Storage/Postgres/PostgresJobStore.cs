@@ -234,10 +234,17 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                 List<ClaimedJob>? claimed = null;
                 TimeSpan? nextDueIn = null;
                 string[] unlocked = [];
+                var first = true;
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    nextDueIn = reader.IsDBNull(12) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(12));
-                    unlocked = reader.GetFieldValue<string[]>(13);
+                    // The same on every row.
+                    if (first)
+                    {
+                        nextDueIn = reader.IsDBNull(12) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(12));
+                        unlocked = reader.GetFieldValue<string[]>(13);
+                        first = false;
+                    }
+
                     if (!reader.IsDBNull(0))
                     {
                         (claimed ??= []).Add(ClaimedRow.Read(reader, request.LeaseOwner));
