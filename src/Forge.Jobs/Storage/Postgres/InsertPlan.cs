@@ -18,6 +18,8 @@ internal sealed class InsertPlan
         Scheduled = scheduled;
         BoundedQueues = [.. rows.Where(r => r.MaxLength is not null).Select(r => r.Queue).Distinct(StringComparer.Ordinal)];
         Rows = rows;
+        IsPlain = rows.TrueForAll(static job =>
+            job.IdempotencyKey is null && job.DependsOn is not { Count: > 0 } && job.Batch is null && job.MaxLength is null);
         _rowOf = rowOf;
         _repeat = repeat;
         DueQueues = dueQueues;
@@ -33,6 +35,10 @@ internal sealed class InsertPlan
 
     /// <summary>The jobs to run later (by this process's clock: it is only a wake-up hint).</summary>
     public List<NewJob> Scheduled { get; }
+
+    /// <summary>No row has an idempotency key, a dependency, a batch or a bounded queue: the insert needs none of the
+    /// checks of the full statement.</summary>
+    public bool IsPlain { get; }
 
     public static InsertPlan For(IReadOnlyList<NewJob> jobs)
     {
@@ -74,6 +80,7 @@ internal sealed class InsertPlan
         return new InsertPlan(rows, rowOf, repeat, dueQueues, scheduled);
     }
 
+    /// <param name="sql">insert_plain.sql when the plan <see cref="IsPlain"/>, else insert.sql.</param>
     public NpgsqlBatchCommand InsertCommand(string sql)
     {
         var n = Rows.Count;
@@ -138,11 +145,20 @@ internal sealed class InsertPlan
         command.Parameters.Add(new NpgsqlParameter { Value = timeouts });
         command.Parameters.Add(new NpgsqlParameter { Value = runAts });
         command.Parameters.Add(new NpgsqlParameter { Value = delays });
-        command.Parameters.Add(new NpgsqlParameter { Value = keys });
+        if (!IsPlain)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = keys });
+        }
+
         command.Parameters.Add(PostgresJobStore.Jsonb(tags));
         command.Parameters.Add(new NpgsqlParameter { Value = initial });
         command.Parameters.Add(new NpgsqlParameter { Value = max });
         command.Parameters.Add(new NpgsqlParameter { Value = jitter });
+        if (IsPlain)
+        {
+            return command;
+        }
+
         command.Parameters.Add(new NpgsqlParameter { Value = maxLengths });
         command.Parameters.Add(new NpgsqlParameter { Value = batchRoles });
         command.Parameters.Add(new NpgsqlParameter { Value = children.ToArray() });

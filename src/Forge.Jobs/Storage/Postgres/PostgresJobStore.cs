@@ -84,7 +84,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                     batch.BatchCommands.Add(BatchCommand(_sql.LockQueues, _options.Schema, plan.BoundedQueues.Order(StringComparer.Ordinal).ToArray()));
                 }
 
-                var insert = plan.InsertCommand(_sql.Insert);
+                var insert = plan.InsertCommand(plan.IsPlain ? _sql.InsertPlain : _sql.Insert);
                 batch.BatchCommands.Add(insert);
                 var hint = (plan.DueQueues.Count > 0 || plan.Scheduled.Count > 0) && !_options.PollOnly;
                 if (hint)

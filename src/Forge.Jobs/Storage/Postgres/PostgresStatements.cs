@@ -4,6 +4,7 @@ namespace Forge.Jobs.Storage.Postgres;
 internal sealed class PostgresStatements(string quotedSchema)
 {
     public string Insert { get; } = PostgresSchema.Sql("Sql/insert", quotedSchema);
+    public string InsertPlain { get; } = PostgresSchema.Sql("Sql/insert_plain", quotedSchema);
     public string HintWithoutFlush { get; } = PostgresSchema.Sql("Sql/hint_without_flush", quotedSchema);
     public string NotifyAvailable { get; } = PostgresSchema.Sql("Sql/notify_available", quotedSchema);
     public string ExistingKeys { get; } = PostgresSchema.Sql("Sql/existing_keys", quotedSchema);

@@ -1,0 +1,21 @@
+-- Inserts many jobs that need none of insert.sql's checks: no idempotency key, dependency, batch or bounded queue. Ids
+-- are drawn up front, in input order, and reported with each input row, in the shape insert.sql reports them.
+WITH input AS (
+    SELECT nextval('{schema}.jobs_id_seq'::regclass) AS id, i.*
+    FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::smallint[], $5::integer[], $6::bigint[],
+                $7::timestamptz[], $8::bigint[], $9::jsonb[], $10::bigint[], $11::bigint[], $12::double precision[])
+         WITH ORDINALITY AS i(type, queue, payload, priority, max_retries, timeout_ms,
+                              run_at, delay_ms, tags, backoff_initial_ms, backoff_max_ms, backoff_jitter, ord)
+),
+inserted AS (
+    INSERT INTO {schema}.jobs (id, type, queue, state, priority, max_retries, timeout_ms, payload, run_at, tags,
+                               backoff_initial_ms, backoff_max_ms, backoff_jitter)
+    SELECT id, type, queue, CASE WHEN due > now() THEN 'scheduled' ELSE 'available' END::{schema}.job_state,
+           priority, max_retries, timeout_ms, payload, due,
+           CASE WHEN tags = '[]' THEN '{}' ELSE ARRAY(SELECT jsonb_array_elements_text(tags)) END,
+           backoff_initial_ms, backoff_max_ms, backoff_jitter
+    FROM (SELECT input.*, coalesce(run_at, now() + delay_ms * interval '1 millisecond') AS due FROM input) AS timed
+)
+SELECT ord, id, NULL::text AS full_queue, NULL::integer AS max_length, NULL::bigint AS missing_parent
+FROM input
+ORDER BY ord;
