@@ -18,8 +18,7 @@ internal sealed class InsertPlan
         Scheduled = scheduled;
         BoundedQueues = [.. rows.Where(r => r.MaxLength is not null).Select(r => r.Queue).Distinct(StringComparer.Ordinal)];
         Rows = rows;
-        IsPlain = rows.TrueForAll(static job =>
-            job.IdempotencyKey is null && job.DependsOn is not { Count: > 0 } && job.Batch is null && job.MaxLength is null);
+        IsPlain = rows is [{ IdempotencyKey: null, DependsOn: null or { Count: 0 }, Batch: null, MaxLength: null }];
         _rowOf = rowOf;
         _repeat = repeat;
         DueQueues = dueQueues;
@@ -36,8 +35,9 @@ internal sealed class InsertPlan
     /// <summary>The jobs to run later (by this process's clock: it is only a wake-up hint).</summary>
     public List<NewJob> Scheduled { get; }
 
-    /// <summary>No row has an idempotency key, a dependency, a batch or a bounded queue: the insert needs none of the
-    /// checks of the full statement.</summary>
+    /// <summary>One job with no idempotency key, dependency, batch or bounded queue: the insert needs none of the checks of
+    /// the full statement. Measured end to end, the plain statement makes a one-job enqueue about 1.5 times as fast; for
+    /// bulk calls the full statement measured faster (see docs/benchmarks.md), so they keep it.</summary>
     public bool IsPlain { get; }
 
     public static InsertPlan For(IReadOnlyList<NewJob> jobs)

@@ -1,5 +1,5 @@
--- Inserts many jobs that need none of insert.sql's checks: no idempotency key, dependency, batch or bounded queue. Ids
--- are drawn up front, in input order, and reported with each input row, in the shape insert.sql reports them.
+-- Inserts a job that needs none of insert.sql's checks: no idempotency key, dependency, batch or bounded queue (the
+-- store uses it for one job per call). Its id is drawn up front and reported in the shape insert.sql reports ids.
 WITH input AS (
     SELECT nextval('{schema}.jobs_id_seq'::regclass) AS id, i.*
     FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::smallint[], $5::integer[], $6::bigint[],
