@@ -98,7 +98,7 @@ public sealed class ClusterTests(PostgresDatabase database) : IClassFixture<Post
         await StartNodesAsync(2, concurrency: 8, maxWorkMilliseconds: 20);
         await UntilAsync(async () => await DataSource.ScalarAsync<long>($"SELECT count(*) FROM {_schema}_ledger") >= 500, "500 jobs to run");
 
-        PostgresServer.Run(Path.Combine(server.BinDirectory!, "pg_ctl"), ["-D", server.DataDirectory!, "-m", "immediate", "-w", "-t", "60", "restart"], asPostgres: Environment.UserName == "root");
+        PostgresBinaries.Run(Path.Combine(server.BinDirectory!, "pg_ctl"), ["-D", server.DataDirectory!, "-m", "immediate", "-w", "-t", "60", "restart"], asPostgres: Environment.UserName == "root");
         NpgsqlConnection.ClearAllPools();
         await UntilSucceededAsync(5_000);
         await StopNodesAsync();

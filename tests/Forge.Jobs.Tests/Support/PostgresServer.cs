@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace Forge.Jobs.Tests.Support;
@@ -73,7 +71,7 @@ internal sealed class PostgresServer
             tried.Add("no Docker engine answers (no DOCKER_HOST, no /var/run/docker.sock)");
         }
 
-        var bin = FindBinaries();
+        var bin = PostgresBinaries.Find();
         if (bin is null)
         {
             tried.Add("no initdb and pg_ctl on PATH or under /usr/lib/postgresql/*/bin");
@@ -96,25 +94,6 @@ internal sealed class PostgresServer
         return new PostgresServer(new NpgsqlConnectionStringBuilder(container.GetConnectionString()) { IncludeErrorDetail = true }.ConnectionString);
     }
 
-    private static string? FindBinaries()
-    {
-        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
-        {
-            if (File.Exists(Path.Combine(directory, "initdb")) && File.Exists(Path.Combine(directory, "pg_ctl")))
-            {
-                return directory;
-            }
-        }
-
-        return Directory.Exists("/usr/lib/postgresql")
-            ? Directory.GetDirectories("/usr/lib/postgresql")
-                .Select(version => Path.Combine(version, "bin"))
-                .Where(bin => File.Exists(Path.Combine(bin, "initdb")))
-                .OrderByDescending(bin => int.TryParse(Path.GetFileName(Path.GetDirectoryName(bin)), out var v) ? v : 0)
-                .FirstOrDefault()
-            : null;
-    }
-
     private static PostgresServer StartCluster(string bin)
     {
         DeleteClustersOfEndedRuns();
@@ -124,18 +103,18 @@ internal sealed class PostgresServer
         var asRoot = Environment.UserName == "root";
         if (asRoot)
         {
-            Run("chown", ["postgres:postgres", root], asPostgres: false);
+            PostgresBinaries.Run("chown", ["postgres:postgres", root], asPostgres: false);
         }
 
-        var port = FreePort();
-        Run(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"], asRoot);
+        var port = PostgresBinaries.FreePort();
+        PostgresBinaries.Run(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"], asRoot);
         var settings = $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=500 -c fsync=off -c full_page_writes=off -c shared_buffers=128MB";
-        Run(Path.Combine(bin, "pg_ctl"), ["-D", data, "-l", Path.Combine(root, "postgres.log"), "-o", settings, "-w", "-t", "60", "start"], asRoot);
+        PostgresBinaries.Run(Path.Combine(bin, "pg_ctl"), ["-D", data, "-l", Path.Combine(root, "postgres.log"), "-o", settings, "-w", "-t", "60", "start"], asRoot);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             try
             {
-                Run(Path.Combine(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"], asRoot);
+                PostgresBinaries.Run(Path.Combine(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"], asRoot);
                 Directory.Delete(root, recursive: true);
             }
             catch (Exception exception) when (exception is InvalidOperationException or IOException or UnauthorizedAccessException)
@@ -185,39 +164,5 @@ internal sealed class PostgresServer
         {
             return false;
         }
-    }
-
-    /// <summary>Runs a server binary, as the postgres user when the tests run as root (PostgreSQL refuses root).</summary>
-    public static void Run(string file, IReadOnlyList<string> arguments, bool asPostgres)
-    {
-        var start = new ProcessStartInfo(asPostgres ? "runuser" : file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (asPostgres)
-        {
-            foreach (var argument in (string[])["-u", "postgres", "--", file])
-            {
-                start.ArgumentList.Add(argument);
-            }
-        }
-
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed with exit code {process.ExitCode}: {error}{output.Result}");
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
