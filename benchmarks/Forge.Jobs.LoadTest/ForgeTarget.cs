@@ -10,7 +10,6 @@ internal sealed class ForgeTarget : ILoadTarget
     public const string Queue = "load";
     private static readonly JobOptions Options = new() { Queue = Queue };
 
-    private readonly string _connectionString;
     private readonly string _schema;
     private readonly ServiceProvider _services;
     private readonly IJobClient _client;
@@ -18,7 +17,7 @@ internal sealed class ForgeTarget : ILoadTarget
 
     public ForgeTarget(string connectionString, string schema)
     {
-        _connectionString = connectionString;
+        ConnectionString = connectionString;
         _schema = schema;
         _services = new ServiceCollection()
             .AddLogging()
@@ -30,9 +29,9 @@ internal sealed class ForgeTarget : ILoadTarget
 
     public string Name => "forge";
 
-    public string ConnectionString => _connectionString;
+    public string ConnectionString { get; }
 
-    public IReadOnlyList<string> NodeArguments => ["--system", Name, "--connection", _connectionString, "--schema", _schema];
+    public IReadOnlyList<string> NodeArguments => ["--system", Name, "--connection", ConnectionString, "--schema", _schema];
 
     public async Task PrepareAsync()
     {

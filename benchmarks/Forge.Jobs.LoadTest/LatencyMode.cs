@@ -26,7 +26,7 @@ internal static class LatencyMode
         {
             await Steady.WaitUntilAsync(clock, TimeSpan.FromSeconds((double)i / rate));
             await inFlight.WaitAsync();
-            calls.Add(EnqueueAsync(target, inFlight));
+            calls.Add(Steady.ReleasingAsync(() => target.EnqueueOneAsync(Stopwatch.GetTimestamp()), inFlight));
         }
 
         await Task.WhenAll(calls);
@@ -40,17 +40,5 @@ internal static class LatencyMode
             .With("rate", rate, "offered rate (timed jobs/s)")
             .With("busy_rate", busyRate, "background load (jobs/s)")
             .With("nodes", nodes, "nodes");
-    }
-
-    private static async Task EnqueueAsync(ILoadTarget target, SemaphoreSlim inFlight)
-    {
-        try
-        {
-            await target.EnqueueOneAsync(Stopwatch.GetTimestamp());
-        }
-        finally
-        {
-            inFlight.Release();
-        }
     }
 }

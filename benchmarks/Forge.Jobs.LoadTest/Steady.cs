@@ -21,7 +21,9 @@ internal static class Steady
             if (due > 0)
             {
                 await inFlight.WaitAsync(CancellationToken.None);
-                calls.Add(EnqueueAsync(target, (int)due, timed ? Stopwatch.GetTimestamp() : 0, inFlight));
+                var stamp = timed ? Stopwatch.GetTimestamp() : 0;
+                var count = (int)due;
+                calls.Add(ReleasingAsync(() => target.EnqueueManyAsync(count, stamp), inFlight));
                 sent += due;
             }
 
@@ -54,11 +56,12 @@ internal static class Steady
         }
     }
 
-    private static async Task EnqueueAsync(ILoadTarget target, int count, long stamp, SemaphoreSlim inFlight)
+    /// <summary>Runs one enqueue call, then frees its place among the calls in flight.</summary>
+    public static async Task ReleasingAsync(Func<Task> call, SemaphoreSlim inFlight)
     {
         try
         {
-            await target.EnqueueManyAsync(count, stamp);
+            await call();
         }
         finally
         {
