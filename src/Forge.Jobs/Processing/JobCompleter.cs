@@ -17,6 +17,9 @@ internal sealed class JobCompleter(IJobStore store, ForgeJobsOptions options, Ti
 
     private readonly Channel<Completion> _completions = Channel.CreateUnbounded<Completion>(new UnboundedChannelOptions { SingleReader = true });
 
+    /// <summary>Outcomes waiting for their batch.</summary>
+    public int Queued => _completions.Reader.Count;
+
     public void Enqueue(Completion completion)
     {
         if (!_completions.Writer.TryWrite(completion))

@@ -84,6 +84,8 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
 
     public bool IsDraining => _stopClaiming.IsCancellationRequested;
 
+    internal NodeLoad Load => new(_queues.Values.Sum(q => q.Held), _running.Count, _completer.Queued);
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (_store is InMemoryJobStore)

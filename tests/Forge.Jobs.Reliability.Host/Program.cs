@@ -1,0 +1,81 @@
+using System.Text.Json;
+using Forge.Jobs;
+using Forge.Jobs.Processing;
+using Forge.Jobs.Reliability;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+// Usage: Forge.Jobs.Reliability.Host <NodeSettings as JSON>
+// Runs one node until SIGTERM (or "stop" on stdin). Prints "ready" once the node has started, and answers "load" on
+// stdin with one line "load {json}" of what the node holds (NodeLoad).
+var settings = NodeSettings.FromJson(args[0]);
+var library = new NpgsqlConnectionStringBuilder(settings.ConnectionString) { ApplicationName = settings.NodeId }.ConnectionString;
+
+var builder = Host.CreateApplicationBuilder();
+builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information);
+builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(settings.ShutdownMilliseconds) + TimeSpan.FromSeconds(30));
+builder.Services.AddSingleton(settings);
+builder.Services.AddSingleton(new Ledger(NpgsqlDataSource.Create(settings.LedgerConnectionString), settings));
+builder.Services.AddSingleton(new LibraryDataSource(NpgsqlDataSource.Create(library)));
+if (settings.ClockOffsetSeconds != 0)
+{
+    builder.Services.AddSingleton<TimeProvider>(new ShiftedClock(TimeSpan.FromSeconds(settings.ClockOffsetSeconds)));
+}
+
+builder.Services.AddForgeJobs(forge =>
+{
+    forge.UsePostgres(library, o =>
+        {
+            o.Schema = settings.Schema;
+            o.PollOnly = settings.PollOnly;
+            o.ListenConnectionString = settings.ListenConnectionString;
+            o.CommandTimeout = TimeSpan.FromMilliseconds(settings.CommandTimeoutMilliseconds);
+        })
+        .Configure(o =>
+        {
+            o.NodeId = settings.NodeId;
+            o.LeaseDuration = TimeSpan.FromMilliseconds(settings.LeaseMilliseconds);
+            o.LeaseRenewInterval = TimeSpan.FromMilliseconds(settings.RenewMilliseconds);
+            o.RescueInterval = TimeSpan.FromMilliseconds(settings.RescueMilliseconds);
+            o.PollInterval = TimeSpan.FromMilliseconds(settings.PollMilliseconds);
+            o.ShutdownTimeout = TimeSpan.FromMilliseconds(settings.ShutdownMilliseconds);
+        })
+        .AddHandler<WorkHandler, WorkJob>()
+        .AddHandler<FailFastHandler, FailFastJob>()
+        .AddHandler<TransactionalHandler, TransactionalJob>();
+    foreach (var (name, concurrency) in settings.Queues)
+    {
+        forge.AddQueue(name, q => q.Concurrency = concurrency);
+    }
+
+    if (settings.Cron is not null)
+    {
+        forge.AddRecurring("tick", settings.Cron, new WorkJob());
+    }
+});
+
+using var host = builder.Build();
+await host.StartAsync();
+var node = (JobProcessor)host.Services.GetRequiredService<IJobNode>();
+var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+Console.WriteLine("ready");
+_ = Task.Run(async () =>
+{
+    while (await Console.In.ReadLineAsync() is { } command)
+    {
+        switch (command)
+        {
+            case "load":
+                Console.WriteLine($"load {JsonSerializer.Serialize(node.Load)}");
+                break;
+            case "stop":
+                lifetime.StopApplication();
+                break;
+        }
+    }
+});
+await host.WaitForShutdownAsync();
+Console.WriteLine("stopped");
