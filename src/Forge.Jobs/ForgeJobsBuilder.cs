@@ -43,9 +43,16 @@ public sealed class ForgeJobsBuilder
     /// prepares its statements automatically (<c>Max Auto Prepare</c>, unless the string sets it) and keeps them prepared
     /// across pooled opens (<c>No Reset On Close</c>).</param>
     /// <param name="configure">Sets the schema, migration, timeouts and notification options.</param>
+    /// <exception cref="ArgumentException">The connection string is not one Npgsql can read, or an option breaks its
+    /// rule; the message states the rule and never quotes a connection string.</exception>
     public ForgeJobsBuilder UsePostgres(string connectionString, Action<PostgresStoreOptions>? configure = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        if (PostgresConnections.Check(connectionString, "UsePostgres: the connection string") is { } error)
+        {
+            throw new ArgumentException(error, nameof(connectionString));
+        }
+
         return UsePostgres(_ => NpgsqlDataSource.Create(PostgresConnections.ForStore(connectionString)), ownsDataSource: true, configure, connectionString);
     }
 
@@ -72,6 +79,12 @@ public sealed class ForgeJobsBuilder
         if (options.CommandTimeout <= TimeSpan.Zero || options.CommandTimeout > JobDefaults.MaxInterval)
         {
             throw new ArgumentException($"PostgresStoreOptions.CommandTimeout is {options.CommandTimeout}; use a positive time up to {JobDefaults.MaxInterval}.", nameof(configure));
+        }
+
+        if (options.ListenConnectionString is not null
+            && PostgresConnections.Check(options.ListenConnectionString, "PostgresStoreOptions.ListenConnectionString") is { } listenError)
+        {
+            throw new ArgumentException($"{listenError} Or leave it unset to listen through the store's own connections.", nameof(configure));
         }
 
         Services.Replace(ServiceDescriptor.Singleton<IJobStore>(sp =>

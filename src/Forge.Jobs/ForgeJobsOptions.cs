@@ -7,7 +7,8 @@ namespace Forge.Jobs;
 /// message that names the option and what to change.</summary>
 public sealed class ForgeJobsOptions
 {
-    /// <summary>The node's id, stamped as lease owner on the jobs it runs and recorded in their history.</summary>
+    /// <summary>The node's id, stamped as lease owner on the jobs it runs and recorded in their history: 1 to 128
+    /// characters, not only white space, with no control characters. It is stored as given.</summary>
     /// <value>Defaults to <c>{machine}-{process id}-{random}</c>, unique per process start.</value>
     public string NodeId { get; set; } = NodeIds.CreateDefault();
 

@@ -17,9 +17,9 @@ internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOpti
     public ValidateOptionsResult Validate(string? name, ForgeJobsOptions options)
     {
         var errors = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.NodeId) || options.NodeId.Length > 128)
+        if (!NodeIds.IsValid(options.NodeId))
         {
-            errors.Add($"ForgeJobsOptions.NodeId '{options.NodeId}' must be 1 to 128 characters; leave it unset for a unique default.");
+            errors.Add($"ForgeJobsOptions.NodeId: {NodeIds.Describe(options.NodeId)} Or leave it unset for a unique default.");
         }
 
         Interval(errors, nameof(options.LeaseDuration), options.LeaseDuration);
@@ -63,20 +63,20 @@ internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOpti
 
             if (queue.Concurrency is < 1 or > MaxConcurrency)
             {
-                errors.Add(string.Create(CultureInfo.InvariantCulture, $"Queue '{queue.Name}': Concurrency is {queue.Concurrency}; use 1 to {MaxConcurrency} jobs at once."));
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"Queue '{StoredText.Show(queue.Name)}': Concurrency is {queue.Concurrency}; use 1 to {MaxConcurrency} jobs at once."));
             }
 
             if (queue.Weight is < 1 or > QueueOptions.MaxWeight)
             {
-                errors.Add(string.Create(CultureInfo.InvariantCulture, $"Queue '{queue.Name}': Weight is {queue.Weight}; use 1 to {QueueOptions.MaxWeight} (its share of the node when ForgeJobsOptions.MaxConcurrency is reached)."));
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"Queue '{StoredText.Show(queue.Name)}': Weight is {queue.Weight}; use 1 to {QueueOptions.MaxWeight} (its share of the node when ForgeJobsOptions.MaxConcurrency is reached)."));
             }
 
             if (queue.MaxLength is < 1)
             {
-                errors.Add(string.Create(CultureInfo.InvariantCulture, $"Queue '{queue.Name}': MaxLength is {queue.MaxLength}; use at least 1, or leave it unset for an unbounded queue."));
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"Queue '{StoredText.Show(queue.Name)}': MaxLength is {queue.MaxLength}; use at least 1, or leave it unset for an unbounded queue."));
             }
 
-            Add(errors, queue.Backoff?.Validate($"Queue '{queue.Name}': Backoff"));
+            Add(errors, queue.Backoff?.Validate($"Queue '{StoredText.Show(queue.Name)}': Backoff"));
         }
 
         ValidateHandlers(errors, options);
@@ -93,7 +93,11 @@ internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOpti
                 errors.Add($"{owner}: {JobTypeNames.Describe(handler.TypeName)}");
             }
 
-            if (!options.Queues.ContainsKey(handler.Options.Queue))
+            if (!QueueNames.IsValid(handler.Options.Queue))
+            {
+                errors.Add($"{owner}: JobTypeOptions.Queue: {QueueNames.Describe(handler.Options.Queue)}");
+            }
+            else if (!options.Queues.ContainsKey(handler.Options.Queue))
             {
                 errors.Add($"{owner}: queue '{handler.Options.Queue}' is not declared on this node. Declare it with AddQueue(\"{handler.Options.Queue}\") or register the handler for a declared queue ({string.Join(", ", options.Queues.Keys)}).");
             }

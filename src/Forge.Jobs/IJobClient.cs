@@ -55,6 +55,8 @@ public interface IJobClient
     Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default);
 
     /// <summary>Jobs that match <paramref name="query"/>, newest first.</summary>
+    /// <exception cref="ArgumentException">The limit is not 1 to 1,000, or a filter is not a valid queue name, job type
+    /// name or tag; the message quotes it and states the rule.</exception>
     Task<IReadOnlyList<JobInfo>> ListJobsAsync(JobQuery query, CancellationToken cancellationToken = default);
 
     /// <summary>The finished attempts of a job, oldest first.</summary>
@@ -69,9 +71,11 @@ public interface IJobClient
 
     /// <summary>Pauses a queue on every node: nodes finish the jobs of it they run, and claim no more until it is
     /// resumed. Enqueueing to a paused queue still works. The pause is stored, so it outlives restarts.</summary>
+    /// <exception cref="ArgumentException">The queue name is not valid; the message quotes it and states the rule.</exception>
     Task PauseQueueAsync(string queue, CancellationToken cancellationToken = default);
 
     /// <summary>Resumes a paused queue on every node.</summary>
+    /// <exception cref="ArgumentException">The queue name is not valid; the message quotes it and states the rule.</exception>
     Task ResumeQueueAsync(string queue, CancellationToken cancellationToken = default);
 
     /// <summary>Every queue that has jobs, is paused, or has a stored concurrency or global limit, with its jobs counted
@@ -98,6 +102,7 @@ public interface IJobClient
     /// <summary>Asks a node, possibly in another process, to drain: it stops claiming jobs and finishes those it
     /// holds. The node hears of it at its next heartbeat (within <see cref="ForgeJobsOptions.LeaseRenewInterval"/>).</summary>
     /// <returns><see langword="false"/> when no node has that id.</returns>
+    /// <exception cref="ArgumentException">The id is not a valid node id (see <see cref="ForgeJobsOptions.NodeId"/>).</exception>
     Task<bool> DrainNodeAsync(string nodeId, CancellationToken cancellationToken = default);
 
     /// <summary>Makes a <see cref="JobState.Dead"/> or <see cref="JobState.Cancelled"/> job available again

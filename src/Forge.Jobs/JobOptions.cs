@@ -36,10 +36,12 @@ public sealed class JobOptions
     public RetryBackoff? Backoff { get; set; }
 
     /// <summary>A key that makes the enqueue idempotent: while a job with this key is stored, enqueueing
-    /// another with the same key returns the stored job's id and stores nothing. At most 255 characters.</summary>
+    /// another with the same key returns the stored job's id and stores nothing. 1 to 255 characters, none of them NUL or
+    /// half of a surrogate pair; the key is stored and compared exactly as given.</summary>
     public string? IdempotencyKey { get; set; }
 
-    /// <summary>Free-form labels to find the job by. At most 16 tags of at most 64 characters each.</summary>
+    /// <summary>Free-form labels to find the job by. At most 16 tags, each 1 to 64 characters, not only white space,
+    /// with no control characters; stored as given.</summary>
     public IReadOnlyList<string>? Tags { get; set; }
 
     /// <summary>The jobs this one waits for: it stays <see cref="JobState.Waiting"/> until every parent has finished.

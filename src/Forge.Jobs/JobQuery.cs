@@ -6,13 +6,13 @@ public sealed record JobQuery
     /// <summary>Only jobs in this state.</summary>
     public JobState? State { get; init; }
 
-    /// <summary>Only jobs on this queue.</summary>
+    /// <summary>Only jobs on this queue. A name that is not a valid queue name is rejected.</summary>
     public string? Queue { get; init; }
 
-    /// <summary>Only jobs of this type name.</summary>
+    /// <summary>Only jobs of this type name. A name that is not a valid job type name is rejected.</summary>
     public string? Type { get; init; }
 
-    /// <summary>Only jobs that carry this tag.</summary>
+    /// <summary>Only jobs that carry this tag. A value that is not a valid tag is rejected.</summary>
     public string? Tag { get; init; }
 
     /// <summary>Only jobs older than this one: pass the last id of a page to get the next page.</summary>

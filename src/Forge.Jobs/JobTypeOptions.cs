@@ -35,7 +35,4 @@ internal static class JobDefaults
 
     /// <summary>The longest lease, interval or shutdown wait a node accepts.</summary>
     public static readonly TimeSpan MaxInterval = TimeSpan.FromDays(1);
-    public const int MaxTags = 16;
-    public const int MaxTagLength = 64;
-    public const int MaxIdempotencyKeyLength = 255;
 }

@@ -85,6 +85,16 @@ internal sealed partial class JobClient(IJobStore store, JobTypeRegistry registr
             throw new ArgumentException($"JobQuery.Limit is {query.Limit}; use 1 to {MaxListLimit} and page with JobQuery.Before.", nameof(query));
         }
 
+        // A filter follows the rule of what it filters on: a value that rule refuses matches nothing that could be stored.
+        var invalid = query.Queue is { } queue && !QueueNames.IsValid(queue) ? $"JobQuery.Queue: {QueueNames.Describe(queue)}"
+            : query.Type is { } type && !JobTypeNames.IsValid(type) ? $"JobQuery.Type: {JobTypeNames.Describe(type)}"
+            : query.Tag is { } tag && !JobTags.IsValid(tag) ? $"JobQuery.Tag: {JobTags.Describe(tag)}"
+            : null;
+        if (invalid is not null)
+        {
+            throw new ArgumentException(invalid, nameof(query));
+        }
+
         return store.ListAsync(query, cancellationToken);
     }
 
@@ -131,7 +141,9 @@ internal sealed partial class JobClient(IJobStore store, JobTypeRegistry registr
 
     public Task<bool> DrainNodeAsync(string nodeId, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(nodeId);
-        return store.RequestDrainAsync(nodeId, cancellationToken);
+        ArgumentNullException.ThrowIfNull(nodeId);
+        return NodeIds.IsValid(nodeId)
+            ? store.RequestDrainAsync(nodeId, cancellationToken)
+            : throw new ArgumentException(NodeIds.Describe(nodeId), nameof(nodeId));
     }
 }

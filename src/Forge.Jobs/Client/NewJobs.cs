@@ -107,23 +107,23 @@ internal static class NewJobs
             throw Invalid($"JobOptions.Timeout is {timeout}; use a positive time up to {JobDefaults.MaxTimeout}.");
         }
 
-        if (options.IdempotencyKey is { } key && (key.Length == 0 || key.Length > JobDefaults.MaxIdempotencyKeyLength))
+        if (options.IdempotencyKey is { } key && !IdempotencyKeys.IsValid(key))
         {
-            throw Invalid(string.Create(CultureInfo.InvariantCulture, $"JobOptions.IdempotencyKey is {key.Length} characters long; use 1 to {JobDefaults.MaxIdempotencyKeyLength}."));
+            throw Invalid($"JobOptions.IdempotencyKey: {IdempotencyKeys.Describe(key)}");
         }
 
         if (options.Tags is { } tags)
         {
-            if (tags.Count > JobDefaults.MaxTags)
+            if (tags.Count > JobTags.MaxCount)
             {
-                throw Invalid(string.Create(CultureInfo.InvariantCulture, $"JobOptions.Tags has {tags.Count} tags; use at most {JobDefaults.MaxTags}."));
+                throw Invalid(string.Create(CultureInfo.InvariantCulture, $"JobOptions.Tags has {tags.Count} tags; use at most {JobTags.MaxCount}."));
             }
 
             foreach (var tag in tags)
             {
-                if (string.IsNullOrEmpty(tag) || tag.Length > JobDefaults.MaxTagLength)
+                if (!JobTags.IsValid(tag))
                 {
-                    throw Invalid(string.Create(CultureInfo.InvariantCulture, $"JobOptions.Tags contains '{tag}'; each tag must be 1 to {JobDefaults.MaxTagLength} characters."));
+                    throw Invalid($"JobOptions.Tags: {JobTags.Describe(tag)}");
                 }
             }
         }

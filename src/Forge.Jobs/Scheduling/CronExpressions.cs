@@ -91,7 +91,7 @@ internal static class CronExpressions
     }
 
     private static string Describe(string? expression, string reason) =>
-        $"Cron expression '{expression}' is not valid: {reason}. Expected forms: {ExpectedForms}.";
+        $"Cron expression '{Serialization.StoredText.Show(expression)}' is not valid: {reason}. Expected forms: {ExpectedForms}.";
 
     /// <summary>Checks that a time zone can be stored by its id: every node must find it again with
     /// <see cref="TimeZoneInfo.FindSystemTimeZoneById"/>.</summary>

@@ -11,7 +11,7 @@ internal static partial class ScheduleNames
     public static bool IsValid(string? name) => name is { Length: > 0 and <= MaxLength } && ValidName().IsMatch(name);
 
     public static string Describe(string? name) =>
-        $"Schedule name '{name}' is not valid: use 1 to {MaxLength} letters, digits, '_', '-', '.' or ':', for example \"daily-digest\" or \"billing:invoices\".";
+        $"Schedule name '{Serialization.StoredText.Show(name)}' is not valid: use 1 to {MaxLength} letters, digits, '_', '-', '.' or ':', for example \"daily-digest\" or \"billing:invoices\".";
 
     /// <exception cref="ArgumentException">The name is not valid; the message quotes it.</exception>
     public static string Validate(string? name, string parameterName) =>

@@ -12,13 +12,14 @@ internal static partial class JobTypeNames
 
     public static string For<TJob>() => Cache<TJob>.Name;
 
+    // An attribute given null names no type: it yields the empty name, which the rule rejects, rather than the class name.
     private static string Derive(Type type) =>
-        type.GetCustomAttribute<JobTypeAttribute>(inherit: false)?.Name ?? ToSnakeCase(type.Name);
+        type.GetCustomAttribute<JobTypeAttribute>(inherit: false) is { } attribute ? attribute.Name ?? "" : ToSnakeCase(type.Name);
 
-    public static bool IsValid(string name) => name.Length <= MaxLength && ValidName().IsMatch(name);
+    public static bool IsValid(string? name) => name is { Length: > 0 and <= MaxLength } && ValidName().IsMatch(name);
 
-    public static string Describe(string name) =>
-        $"Job type name '{name}' is not valid: use 1 to {MaxLength} letters, digits, '_', '-', '.' or ':', for example [JobType(\"send_email\")].";
+    public static string Describe(string? name) =>
+        $"Job type name '{StoredText.Show(name)}' is not valid: use 1 to {MaxLength} letters, digits, '_', '-', '.' or ':', for example [JobType(\"send_email\")].";
 
     internal static string ToSnakeCase(string name)
     {

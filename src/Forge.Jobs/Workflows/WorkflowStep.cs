@@ -13,12 +13,12 @@ internal sealed record WorkflowStep(string Name, IReadOnlyList<JobDependency> De
         ArgumentNullException.ThrowIfNull(name);
         if (name.Length is 0 or > MaxNameLength)
         {
-            throw new ArgumentException($"The step name '{name}' is {name.Length} characters long; use 1 to {MaxNameLength}.", nameof(name));
+            throw new ArgumentException($"The step name '{StoredText.Show(name)}' is {name.Length} characters long; use 1 to {MaxNameLength}.", nameof(name));
         }
 
         if (existing.Any(step => step.Name == name))
         {
-            throw new ArgumentException($"The workflow already has a step named '{name}'; give each step its own name.", nameof(name));
+            throw new ArgumentException($"The workflow already has a step named '{StoredText.Show(name)}'; give each step its own name.", nameof(name));
         }
     }
 }

@@ -29,7 +29,7 @@ public sealed class EnqueueValidationTests
         { new JobOptions { MaxRetries = -2 }, "JobOptions.MaxRetries is -2" },
         { new JobOptions { Timeout = TimeSpan.Zero }, "JobOptions.Timeout is 00:00:00" },
         { new JobOptions { Timeout = TimeSpan.FromDays(8) }, "JobOptions.Timeout is 8.00:00:00; use a positive time up to 7.00:00:00" },
-        { new JobOptions { IdempotencyKey = "" }, "JobOptions.IdempotencyKey is 0 characters long" },
+        { new JobOptions { IdempotencyKey = "" }, "JobOptions.IdempotencyKey: Idempotency key '' (0 characters) is not valid: use 1 to 255 characters" },
         { new JobOptions { Tags = [.. Enumerable.Range(0, 17).Select(i => $"t{i}")] }, "JobOptions.Tags has 17 tags" },
         { new JobOptions { Backoff = new RetryBackoff { InitialDelay = TimeSpan.Zero } }, "JobOptions.Backoff.InitialDelay" },
     };

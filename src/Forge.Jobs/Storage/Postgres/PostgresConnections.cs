@@ -10,6 +10,29 @@ internal static class PostgresConnections
     /// opens of a physical connection.</summary>
     private const int MaxAutoPrepare = 64;
 
+    /// <summary>Why <paramref name="connectionString"/>, given as <paramref name="option"/>, cannot be used, or
+    /// <see langword="null"/>. The message never quotes the string, which may hold a password.</summary>
+    public static string? Check(string? connectionString, string option)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            return $"{option} is {(connectionString is null ? "null" : "blank")}; give an Npgsql connection string such as \"Host=db;Database=jobs;Username=app;Password=...\".";
+        }
+
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(connectionString);
+            return null;
+        }
+        catch (Exception exception) when (exception is ArgumentException or FormatException or InvalidCastException or OverflowException)
+        {
+            var reason = exception is ArgumentException { ParamName: { } parameter }
+                ? exception.Message.Replace($" (Parameter '{parameter}')", "", StringComparison.Ordinal)
+                : exception.Message;
+            return $"{option} is not a valid Npgsql connection string ({reason}); use keyword=value pairs separated by ';', such as \"Host=db;Database=jobs;Username=app;Password=...\".";
+        }
+    }
+
     /// <summary>The connection string of the store's own data source: automatic preparation on, unless the string says
     /// how many to prepare, and no reset of a connection returned to the pool, which would discard its prepared statements
     /// (PostgreSQL's DISCARD ALL). The store leaves no session state behind: its settings are local to a transaction, and

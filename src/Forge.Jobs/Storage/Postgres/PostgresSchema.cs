@@ -13,7 +13,7 @@ internal static partial class PostgresSchema
     public static bool IsValid(string? schema) => schema is not null && ValidSchema().IsMatch(schema);
 
     public static string Describe(string? schema) =>
-        $"PostgresStoreOptions.Schema '{schema}' is not valid: use lower-case letters, digits and '_', starting with a letter or '_', at most 58 characters (the notification channel adds \".jobs\"), for example \"forge\".";
+        $"PostgresStoreOptions.Schema '{Serialization.StoredText.Show(schema)}' is not valid: use lower-case letters, digits and '_', starting with a letter or '_', at most 58 characters (the notification channel adds \".jobs\"), for example \"forge\".";
 
     /// <exception cref="ArgumentException"><paramref name="schema"/> is not a valid schema name.</exception>
     public static string Quote(string schema) =>
