@@ -1,4 +1,6 @@
-using System.Text.Json;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using Forge.Jobs;
 using Forge.Jobs.Processing;
 using Forge.Jobs.Reliability;
@@ -8,8 +10,8 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 
 // Usage: Forge.Jobs.Reliability.Host <NodeSettings as JSON>
-// Runs one node until SIGTERM (or "stop" on stdin). Prints "ready" once the node has started, and answers "load" on
-// stdin with one line "load {json}" of what the node holds (NodeLoad).
+// Runs one node until SIGTERM. Prints "ready {port}" once the node has started; a connection to that loopback port
+// gets one line of what the node holds (NodeLoad).
 var settings = NodeSettings.FromJson(args[0]);
 var library = new NpgsqlConnectionStringBuilder(settings.ConnectionString) { ApplicationName = settings.NodeId }.ConnectionString;
 
@@ -60,22 +62,28 @@ builder.Services.AddForgeJobs(forge =>
 using var host = builder.Build();
 await host.StartAsync();
 var node = (JobProcessor)host.Services.GetRequiredService<IJobNode>();
-var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
-Console.WriteLine("ready");
-_ = Task.Run(async () =>
-{
-    while (await Console.In.ReadLineAsync() is { } command)
-    {
-        switch (command)
-        {
-            case "load":
-                Console.WriteLine($"load {JsonSerializer.Serialize(node.Load)}");
-                break;
-            case "stop":
-                lifetime.StopApplication();
-                break;
-        }
-    }
-});
+using var control = new TcpListener(IPAddress.Loopback, 0);
+control.Start();
+_ = AnswerLoadAsync(control, node);
+Console.WriteLine($"ready {((IPEndPoint)control.LocalEndpoint).Port}");
 await host.WaitForShutdownAsync();
 Console.WriteLine("stopped");
+
+// Each connection to the control port gets one line, "{held slots} {running} {queued outcomes}", and is closed.
+static async Task AnswerLoadAsync(TcpListener control, JobProcessor node)
+{
+    while (true)
+    {
+        using var client = await control.AcceptTcpClientAsync();
+        var load = node.Load;
+        try
+        {
+            await using var writer = new StreamWriter(client.GetStream());
+            await writer.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{load.HeldSlots} {load.Running} {load.QueuedOutcomes}"));
+        }
+        catch (IOException)
+        {
+            // The test went away.
+        }
+    }
+}

@@ -2,7 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.Json;
+using System.Net;
+using System.Net.Sockets;
 using Forge.Jobs.Processing;
 
 namespace Forge.Jobs.Reliability.Tests.Harness;
@@ -19,7 +20,7 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private TaskCompletionSource<NodeLoad>? _load;
+    private int _controlPort;
 
     private NodeProcess(NodeSettings settings, Process process)
     {
@@ -53,7 +54,6 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            RedirectStandardInput = true,
             UseShellExecute = false,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Forge.Jobs.Reliability.Host.dll"));
@@ -73,16 +73,18 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         return node;
     }
 
-    /// <summary>Completes when the node prints "ready"; fails when the process exits first or takes a minute.</summary>
+    /// <summary>Completes when the node prints "ready {control port}"; fails when the process exits first or takes a minute.</summary>
     public Task Ready => ReadyAsync();
 
+    /// <summary>Asks the node, over its loopback control port, what it holds.</summary>
     public async Task<NodeLoad> LoadAsync()
     {
-        var load = new TaskCompletionSource<NodeLoad>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Interlocked.Exchange(ref _load, load);
-        await _process.StandardInput.WriteLineAsync("load");
-        await _process.StandardInput.FlushAsync();
-        return await load.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        using var client = new TcpClient();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await client.ConnectAsync(IPAddress.Loopback, _controlPort, timeout.Token);
+        using var reader = new StreamReader(client.GetStream());
+        var parts = (await reader.ReadLineAsync(timeout.Token) ?? "").Split(' ');
+        return new NodeLoad(int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture), int.Parse(parts[2], CultureInfo.InvariantCulture));
     }
 
     /// <summary>SIGKILL: the process dies at once, holding whatever leases it had.</summary>
@@ -149,19 +151,14 @@ internal sealed partial class NodeProcess : IAsyncDisposable
             return;
         }
 
-        if (line.StartsWith("load ", StringComparison.Ordinal))
-        {
-            _load?.TrySetResult(JsonSerializer.Deserialize<NodeLoad>(line.AsSpan(5)));
-            return;
-        }
-
         lock (_output)
         {
             _output.Append(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:HH:mm:ss.fff} ").AppendLine(line);
         }
 
-        if (line == "ready")
+        if (line.StartsWith("ready ", StringComparison.Ordinal))
         {
+            _controlPort = int.Parse(line.AsSpan(6), CultureInfo.InvariantCulture);
             _ready.TrySetResult();
         }
     }
