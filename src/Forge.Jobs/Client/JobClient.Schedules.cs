@@ -4,8 +4,9 @@ using Forge.Jobs.Storage;
 
 namespace Forge.Jobs.Client;
 
-/// <summary>Cron schedules: stored through the store, with cursors computed on this node's clock. Every change wakes
-/// this process's scheduler, so that a new or resumed schedule is looked at once if this node leads.</summary>
+/// <summary>Cron schedules: stored through the store, with cursors computed from the store's clock, which the leader
+/// fires them by (a node whose own clock is off cannot start a schedule early or late). Every change wakes this
+/// process's scheduler, so that a new or resumed schedule is looked at once if this node leads.</summary>
 internal sealed partial class JobClient
 {
     public const int MaxPreviewCount = 1000;
@@ -18,7 +19,7 @@ internal sealed partial class JobClient
     public async Task<ScheduleInfo> AddOrUpdateScheduleAsync<TJob>(string name, string cronExpression, TJob job, ScheduleOptions? options = null, CancellationToken cancellationToken = default)
     {
         var definition = ScheduleDefinitions.Create(name, cronExpression, job, options ?? new ScheduleOptions(), registry);
-        var next = ScheduleDefinitions.FirstRunAfter(definition, _cron.Time.GetUtcNow());
+        var next = ScheduleDefinitions.FirstRunAfter(definition, await store.GetTimeAsync(cancellationToken).ConfigureAwait(false));
         var stored = await store.UpsertScheduleAsync(definition, next, cancellationToken).ConfigureAwait(false);
         _cron.Signal();
         return ToInfo(stored);
@@ -44,7 +45,8 @@ internal sealed partial class JobClient
             }
 
             var (expression, zone) = Evaluate(schedule.Definition);
-            var next = expression.GetNextOccurrence(_cron.Time.GetUtcNow(), zone)?.ToUniversalTime();
+            var now = await store.GetTimeAsync(cancellationToken).ConfigureAwait(false);
+            var next = expression.GetNextOccurrence(now, zone)?.ToUniversalTime();
             if (await store.ResumeScheduleAsync(name, schedule.Definition.Expression, schedule.Definition.TimeZone, next, cancellationToken).ConfigureAwait(false))
             {
                 _cron.Signal();
@@ -89,7 +91,7 @@ internal sealed partial class JobClient
         var (expression, zone) = Evaluate(schedule.Definition);
         var occurrences = new List<DateTimeOffset>(count);
         var next = schedule.Paused
-            ? expression.GetNextOccurrence(_cron.Time.GetUtcNow(), zone)
+            ? expression.GetNextOccurrence(await store.GetTimeAsync(cancellationToken).ConfigureAwait(false), zone)
             : schedule.NextRunAt is { } cursor ? CronExpressions.NextAtOrAfter(expression, cursor, zone) : null;
         while (occurrences.Count < count && next is { } occurrence)
         {

@@ -45,6 +45,9 @@ internal static partial class Log
     [LoggerMessage(18, LogLevel.Critical, "Job {JobId} attempt {Attempt}: the executor failed; the rescuer will retry the job once its lease expires")]
     public static partial void ExecutorFailed(ILogger logger, Exception exception, JobId jobId, int attempt);
 
+    [LoggerMessage(19, LogLevel.Warning, "Node {NodeId} handed back {Count} jobs that a claim took for it but whose answer never arrived; they run again, without counting a failed attempt")]
+    public static partial void UnknownLeasesReleased(ILogger logger, int count, string nodeId);
+
     [LoggerMessage(20, LogLevel.Error, "Claiming jobs failed; retrying in {Delay}")]
     public static partial void ClaimFailed(ILogger logger, Exception exception, TimeSpan delay);
 
@@ -89,6 +92,12 @@ internal static partial class Log
 
     [LoggerMessage(35, LogLevel.Warning, "Node {NodeId} could not leave the cluster cleanly; its leadership and node row lapse on their own")]
     public static partial void LeaveFailed(ILogger logger, Exception exception, string nodeId);
+
+    [LoggerMessage(36, LogLevel.Error, "Handing back the jobs that a failed claim may have taken for this node failed; retrying in {Delay}")]
+    public static partial void ReleaseUnknownFailed(ILogger logger, Exception exception, TimeSpan delay);
+
+    [LoggerMessage(37, LogLevel.Warning, "Node {NodeId} stopped without handing back the jobs that a failed claim may have taken for it; they are rescued once their leases expire")]
+    public static partial void ReleaseUnknownAtStopFailed(ILogger logger, Exception exception, string nodeId);
 
     [LoggerMessage(30, LogLevel.Warning, "Shutdown timeout of {Timeout} passed with {Count} jobs running; cancelling them and handing them back to their queues")]
     public static partial void ShutdownCancelling(ILogger logger, TimeSpan timeout, int count);

@@ -9,8 +9,9 @@ namespace Forge.Jobs.Processing;
 /// next round trip, so a busy node writes many outcomes per call and an idle one writes each at once. A batch
 /// that fails is retried with backoff for as long as its leases can still be live; after that the rescuer owns
 /// those jobs, so a live node never keeps a job running that it could not finish. After each batch is stored,
-/// <c>stored</c> runs: the jobs in it no longer count as running.</summary>
-internal sealed class JobCompleter(IJobStore store, ForgeJobsOptions options, TimeProvider time, ILogger logger, Action stored)
+/// <c>stored</c> runs: the jobs in it no longer count as running. Once the store has answered for a batch, or the
+/// completer gave it up, the node no longer holds its attempts (<paramref name="held"/>).</summary>
+internal sealed class JobCompleter(IJobStore store, HeldJobs held, ForgeJobsOptions options, TimeProvider time, ILogger logger, Action stored)
 {
     private const int MaxBatch = 1000;
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
@@ -44,6 +45,14 @@ internal sealed class JobCompleter(IJobStore store, ForgeJobsOptions options, Ti
             }
 
             await StoreAsync(batch, abortToken).ConfigureAwait(false);
+
+            // A batch given up on is no longer held either: should the node hand back unknown leases (after a lost
+            // claim) before those leases lapse, its jobs are handed back instead of rescued; they run again either way.
+            foreach (var completion in batch)
+            {
+                held.Remove(completion.Id, completion.Attempt);
+            }
+
             batch.Clear();
         }
     }

@@ -13,13 +13,22 @@ namespace Forge.Jobs.Processing;
 /// as empty until the store hints at jobs for it, its next job is due, or the poll interval passes, so an idle queue is
 /// not asked on every round. A round whose last claim filled every slot it offered starts the next at once, since more
 /// jobs are probably waiting. Otherwise the fetcher sleeps until a slot frees, the store hints at new jobs, the
-/// earliest scheduled or retrying job that the store or a hint reported is due, or the poll interval passes.</summary>
+/// earliest scheduled or retrying job that the store or a hint reported is due, or the poll interval passes.
+/// A claim that fails may have committed all the same, its answer lost on the way: its jobs then run under this node's
+/// lease but nothing here runs or renews them. So after a failed claim, before it claims again (no claim of this node is
+/// then under way), and when it stops, the fetcher hands back every job running under this node's id that the node
+/// does not hold (<see cref="HeldJobs"/>); they run at once elsewhere or here, their attempt not counted as a failure.
+/// A fetcher whose claims succeed never looks.</summary>
 internal sealed class JobFetcher
 {
     private static readonly TimeSpan MaxFailureDelay = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a stopping node tries to hand back jobs it does not know it holds.</summary>
+    private static readonly TimeSpan ReleaseAtStopTimeout = TimeSpan.FromSeconds(2);
+
     private readonly IJobStore _store;
     private readonly QueueRunner[] _queues;
+    private readonly HeldJobs _held;
     private readonly Dictionary<string, int> _indexOf;
     private readonly int[] _weights;
     private readonly Action<ClaimedJob> _releaseUnstarted;
@@ -33,6 +42,7 @@ internal sealed class JobFetcher
     public JobFetcher(
         IJobStore store,
         IReadOnlyDictionary<string, QueueRunner> queues,
+        HeldJobs held,
         Action<ClaimedJob> releaseUnstarted,
         ForgeJobsOptions options,
         TimeProvider time,
@@ -43,6 +53,7 @@ internal sealed class JobFetcher
         _indexOf = _queues.Select((queue, i) => (queue.Name, i)).ToDictionary(q => q.Name, q => q.i, StringComparer.Ordinal);
         _weights = [.. _queues.Select(q => q.Weight)];
         _emptyUntilTicks = new long[_queues.Length];
+        _held = held;
         _releaseUnstarted = releaseUnstarted;
         _options = options;
         _time = time;
@@ -85,25 +96,43 @@ internal sealed class JobFetcher
     public async Task RunAsync(CancellationToken stoppingToken)
     {
         var failures = 0;
+        var releaseDue = false;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
                 Round round;
+                var releasing = releaseDue;
                 try
                 {
+                    if (releasing)
+                    {
+                        // Not cancelled by the stop, like a claim; the command timeout bounds it.
+                        await ReleaseUnknownAsync(CancellationToken.None).ConfigureAwait(false);
+                        releaseDue = releasing = false;
+                    }
+
                     round = await ClaimRoundAsync().ConfigureAwait(false);
                     failures = 0;
                 }
                 catch (Exception exception)
                 {
+                    releaseDue = true;
                     if (stoppingToken.IsCancellationRequested)
                     {
-                        return;
+                        break;
                     }
 
                     var delay = TimeSpan.FromMilliseconds(Math.Min(MaxFailureDelay.TotalMilliseconds, 100 * Math.Pow(2, failures++)));
-                    Log.ClaimFailed(_logger, exception, delay);
+                    if (releasing)
+                    {
+                        Log.ReleaseUnknownFailed(_logger, exception, delay);
+                    }
+                    else
+                    {
+                        Log.ClaimFailed(_logger, exception, delay);
+                    }
+
                     await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
                     continue;
                 }
@@ -116,6 +145,36 @@ internal sealed class JobFetcher
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+
+        if (releaseDue)
+        {
+            await ReleaseUnknownAtStopAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Hands back the jobs running under this node's id that it does not hold. Called only between claims.</summary>
+    private async Task ReleaseUnknownAsync(CancellationToken cancellationToken)
+    {
+        var nodeId = _options.NodeId;
+        var released = await _store.ReleaseLeasesAsync(
+            nodeId, _held.Ids(), $"Handed back unstarted by node {nodeId}: the answer to the claim that took it never arrived.", cancellationToken).ConfigureAwait(false);
+        if (released.Count > 0)
+        {
+            Log.UnknownLeasesReleased(_logger, released.Count, nodeId);
+        }
+    }
+
+    private async Task ReleaseUnknownAtStopAsync()
+    {
+        using var timeout = new CancellationTokenSource(ReleaseAtStopTimeout, _time);
+        try
+        {
+            await ReleaseUnknownAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            Log.ReleaseUnknownAtStopFailed(_logger, exception, _options.NodeId);
         }
     }
 
@@ -208,6 +267,7 @@ internal sealed class JobFetcher
             var claimed = new int[_queues.Length];
             foreach (var job in result)
             {
+                _held.Add(job);
                 var i = _indexOf[job.Queue];
                 claimed[i]++;
                 if (!_queues[i].TryDispatch(job))

@@ -28,6 +28,7 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
     private readonly ILogger _logger;
     private readonly Dictionary<string, QueueRunner> _queues = new(StringComparer.Ordinal);
     private readonly RunningJobs _running = new();
+    private readonly HeldJobs _held = new();
     private readonly JobExecutor _executor;
     private readonly JobFetcher _fetcher;
     private readonly JobCompleter _completer;
@@ -64,7 +65,7 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         _logger = loggerFactory.CreateLogger("Forge.Jobs.Processing");
         _leaseKeeper = new LeaseKeeper(store, _running, _options, time, _logger);
         _executor = new JobExecutor(services, registry, retryPolicy, _running, new AttemptServices(_leaseKeeper, store, registry.Serializer), time, loggerFactory);
-        _completer = new JobCompleter(store, _options, time, _logger, OutcomesStored);
+        _completer = new JobCompleter(store, _held, _options, time, _logger, OutcomesStored);
         _leadership = new LeaderElection(store, _options, time, _logger) { Elected = cron.Signal };
         _rescuer = new JobRescuer(store, retryPolicy, _leadership, _options, time, _logger);
         _pruner = new JobPruner(store, _leadership, _options, time, _logger);
@@ -74,7 +75,7 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
             _queues.Add(queue.Name, new QueueRunner(queue, RunAsync, SlotFreed));
         }
 
-        _fetcher = new JobFetcher(store, _queues, Release, _options, time, _logger);
+        _fetcher = new JobFetcher(store, _queues, _held, Release, _options, time, _logger);
         _queueControl = queueControl;
         queueControl.Attach(_queues, SlotFreed, _logger);
         _heartbeat = new HeartbeatSender(store, [.. _queues.Keys], () => IsDraining, () => _ = DrainAsync(), queueControl, _options, time, _logger);
@@ -215,7 +216,12 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
     {
         try
         {
-            if (await _executor.RunAsync(job).ConfigureAwait(false) is { } completion)
+            if (await _executor.RunAsync(job).ConfigureAwait(false) is not { } completion)
+            {
+                // The handler stored its success in its own transaction.
+                _held.Remove(job.Id, job.Attempt);
+            }
+            else
             {
                 if (completion.Outcome == CompletionOutcome.Retry)
                 {
@@ -229,7 +235,9 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         catch (Exception exception)
         {
             // The executor turns every handler outcome into a completion; reaching here is a bug in the engine.
-            // The executor loop must survive it: the job's lease lapses and the rescuer retries it.
+            // The executor loop must survive it: the job's lease lapses and the rescuer retries it (or the node hands
+            // it back first, should it look for leases it does not know of).
+            _held.Remove(job.Id, job.Attempt);
             Log.ExecutorFailed(_logger, exception, job.Id, job.Attempt);
         }
     }

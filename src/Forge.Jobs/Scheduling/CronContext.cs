@@ -1,8 +1,8 @@
 namespace Forge.Jobs.Scheduling;
 
-/// <summary>What the client and the scheduler of one process share: the node's clock, which is the clock cron
-/// schedules run on, and a signal the client raises when it changes a schedule, so that this process's scheduler
-/// looks again at once instead of at its next poll.</summary>
+/// <summary>What the client and the scheduler of one process share: the node's clock, which times the scheduler's
+/// sleeps (occurrences are due by the store's clock), and a signal the client raises when it changes a schedule, so that
+/// this process's scheduler looks again at once instead of at its next poll.</summary>
 internal sealed class CronContext(TimeProvider time)
 {
     private TaskCompletionSource _changed = NewSignal();

@@ -14,7 +14,7 @@ internal static class CronPlanner
     /// <param name="zone">The time zone it is read in.</param>
     /// <param name="misfire">What happens to missed occurrences.</param>
     /// <param name="cursor">The schedule's earliest unhandled occurrence, at or before <paramref name="now"/>.</param>
-    /// <param name="now">Now, on the node's clock.</param>
+    /// <param name="now">Now, on the store's clock.</param>
     /// <param name="threshold">Occurrences more than this before <paramref name="now"/> are missed.</param>
     /// <param name="limit">The most occurrences one fire covers; the rest are left for the next fire.</param>
     public static FirePlan Plan(CronExpression cron, TimeZoneInfo zone, MisfirePolicy misfire, DateTimeOffset cursor, DateTimeOffset now, TimeSpan threshold, int limit)

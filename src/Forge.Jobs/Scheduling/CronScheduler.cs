@@ -5,13 +5,15 @@ using Microsoft.Extensions.Logging;
 
 namespace Forge.Jobs.Scheduling;
 
-/// <summary>Enqueues the jobs of cron schedules. Each pass lists the schedules whose cursor is due on this node's
-/// clock, works out with Cronos which occurrences up to now each covers (applying its misfire policy), and fires
-/// it: a compare-and-set of the cursor in the transaction that inserts the jobs, each job keyed
+/// <summary>Enqueues the jobs of cron schedules. Each pass reads now from the store's clock (the database's, shared by
+/// every node, so a leader whose own clock is minutes off enqueues neither early nor late), lists the schedules whose
+/// cursor is due by it, works out with Cronos which occurrences up to it each covers (applying its misfire policy), and
+/// fires it: a compare-and-set of the cursor in the transaction that inserts the jobs, each job keyed
 /// <c>schedule:{name}:{occurrence}</c>. Only the leader passes, but nothing depends on that: two nodes that both
 /// believe they lead race on the compare-and-set, and at most one wins each occurrence. Between passes it sleeps
 /// until the earliest next run, at most <see cref="MaxSleep"/> (so that schedules changed by other processes are
-/// seen), and wakes early when this process's client changes a schedule or this node becomes the leader.</summary>
+/// seen), and wakes early when this process's client changes a schedule or this node becomes the leader. The node's
+/// own clock only times that sleep, as a duration from the pass's reading of the store's clock.</summary>
 internal sealed class CronScheduler(
     IJobStore store,
     Func<bool> isLeader,
@@ -42,10 +44,12 @@ internal sealed class CronScheduler(
     /// gets the new definition and keeps its pause, and its cursor unless the expression or time zone changed.</summary>
     public async Task RegisterAsync(CancellationToken cancellationToken)
     {
+        DateTimeOffset? now = null;
         foreach (var registration in options.Schedules)
         {
             var definition = registration.Resolve(registry);
-            var next = ScheduleDefinitions.FirstRunAfter(definition, Time.GetUtcNow());
+            now ??= await store.GetTimeAsync(cancellationToken).ConfigureAwait(false);
+            var next = ScheduleDefinitions.FirstRunAfter(definition, now.Value);
             var stored = await store.UpsertScheduleAsync(definition, next, cancellationToken).ConfigureAwait(false);
             Log.ScheduleRegistered(logger, definition.Name, definition.Expression, definition.TimeZone, stored.NextRunAt);
         }
@@ -86,12 +90,16 @@ internal sealed class CronScheduler(
         }
     }
 
-    /// <summary>Fires every due schedule once.</summary>
-    /// <returns>When to pass again: the earliest next run, at most <see cref="MaxSleep"/> away; now when a schedule
-    /// is still due because its fire was capped at <see cref="MaxOccurrencesPerFire"/>.</returns>
+    /// <summary>Fires every schedule due on the store's clock once.</summary>
+    /// <returns>When to pass again, on this node's clock: when the earliest next run is due, at most
+    /// <see cref="MaxSleep"/> away; at once when a schedule is still due because its fire was capped at
+    /// <see cref="MaxOccurrencesPerFire"/>.</returns>
     public async Task<DateTimeOffset> PassAsync(CancellationToken cancellationToken)
     {
-        var now = Time.GetUtcNow();
+        var now = await store.GetTimeAsync(cancellationToken).ConfigureAwait(false);
+
+        // Read after the store's clock, so that the wake-up computed from the two errs late (by the round trip), not early.
+        var nodeNow = Time.GetUtcNow();
         var again = now + MaxSleep;
         string? after = null;
         while (true)
@@ -114,7 +122,7 @@ internal sealed class CronScheduler(
         }
 
         var earliest = await store.GetNextScheduleRunAsync(now, cancellationToken).ConfigureAwait(false);
-        return earliest < again ? earliest.Value : again;
+        return nodeNow + ((earliest < again ? earliest.Value : again) - now);
     }
 
     /// <returns>The schedule's new cursor when this node fired it, else <see langword="null"/>.</returns>

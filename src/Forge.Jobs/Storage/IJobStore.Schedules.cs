@@ -1,8 +1,8 @@
 namespace Forge.Jobs.Storage;
 
-/// <summary>Cron schedules. Unlike the rest of the contract, a schedule's cursor (<see cref="ScheduleRecord.NextRunAt"/>)
-/// is an instant of the nodes' clocks, computed by the caller and compared with the caller's <c>now</c>: the store
-/// never evaluates cron expressions. Created and updated times are the store's.</summary>
+/// <summary>Cron schedules. A schedule's cursor (<see cref="ScheduleRecord.NextRunAt"/>) is computed by the caller and
+/// compared with the <c>now</c> the caller passes, since the store never evaluates cron expressions; callers take that
+/// now from <see cref="IJobStore.GetTimeAsync"/>, so cursors are instants of the store's clock like every other time.</summary>
 internal partial interface IJobStore
 {
     /// <summary>Creates the schedule with <paramref name="nextRunAt"/> as its cursor, or replaces the definition of the

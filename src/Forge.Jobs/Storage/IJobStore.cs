@@ -9,6 +9,10 @@ internal partial interface IJobStore
     /// operation calls it first, and the node calls it at start-up so that a bad connection fails the start.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 
+    /// <summary>Now, on the store's clock (the database's for a shared store). A node reads it where it must compare
+    /// an instant with other nodes and the store cannot do the comparison itself: cron occurrences.</summary>
+    Task<DateTimeOffset> GetTimeAsync(CancellationToken cancellationToken);
+
     /// <summary>Stores jobs in one round trip. A job whose idempotency key is already stored (or appears earlier
     /// in the same call) is not stored again; its entry points at the stored job.</summary>
     /// <exception cref="QueueFullException">A bounded queue would pass its <see cref="NewJob.MaxLength"/>; nothing was stored.</exception>
@@ -28,6 +32,15 @@ internal partial interface IJobStore
     /// whatever its outcome, unless it succeeded.</summary>
     /// <returns>The completions that were refused by that fence.</returns>
     Task<IReadOnlyList<Completion>> CompleteManyAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken);
+
+    /// <summary>Hands back every running job whose lease <paramref name="leaseOwner"/> holds, except those in
+    /// <paramref name="keep"/>: it is stored as a <see cref="CompletionOutcome.Released"/> completion of its attempt with
+    /// <paramref name="reason"/> as its error, so it is available again at once (or cancelled, if that was asked for), its
+    /// attempt is recorded as interrupted and not counted as a failure, and its queue is hinted. For a node that holds
+    /// leases it does not know of: a claim committed but its answer never reached the node. Each hand-back is fenced
+    /// like any completion, so a job claimed again or rescued meanwhile is left alone.</summary>
+    /// <returns>The jobs handed back.</returns>
+    Task<IReadOnlyList<JobId>> ReleaseLeasesAsync(string leaseOwner, IReadOnlyCollection<JobId> keep, string reason, CancellationToken cancellationToken);
 
     /// <summary>Extends the leases of running jobs still held by <paramref name="leaseOwner"/> at the given attempts.</summary>
     Task<LeaseRenewal> ExtendLeasesAsync(string leaseOwner, IReadOnlyList<LeaseRef> leases, TimeSpan leaseDuration, CancellationToken cancellationToken);

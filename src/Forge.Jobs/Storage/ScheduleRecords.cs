@@ -18,7 +18,7 @@ internal sealed record ScheduleDefinition(
 
 /// <summary>A stored schedule. <see cref="NextRunAt"/> is its cursor: the earliest occurrence not yet handled
 /// (UTC), or <see langword="null"/> when the expression has no further occurrence. <see cref="LastRunAt"/> is the
-/// latest occurrence that enqueued a job. Both are instants of the nodes' clocks; the other times are the store's.</summary>
+/// latest occurrence that enqueued a job. All are instants of the store's clock.</summary>
 internal sealed record ScheduleRecord(
     ScheduleDefinition Definition,
     bool Paused,

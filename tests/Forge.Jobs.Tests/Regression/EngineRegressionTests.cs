@@ -240,6 +240,81 @@ public sealed class EngineRegressionTests
         Assert.Contains("JobOptions.Delay", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>A claim that commits but whose answer never reaches the node (a connection reset after the commit)
+    /// left its jobs running under the node's lease with nothing running or renewing them: they waited for the lease to
+    /// lapse, and the rescue then counted a failed attempt, so a job with MaxRetries = 0 died without ever running.</summary>
+    [Fact]
+    public async Task ClaimWhoseAnswerIsLost_JobIsHandedBackAndRunsOnceWithoutAFailure()
+    {
+        var recorder = new Recorder();
+        var store = new HookedStore(new InMemoryJobStore(TimeProvider.System));
+        LoseTheNextClaimAnswer(store);
+        await using var node = await TestNode.StartAsync(store.Store, f => f.AddHandler<PingHandler, Ping>(t => t.MaxRetries = 0), services: s => s.AddSingleton(recorder));
+        recorder.Expect(1);
+
+        var id = await node.Client.EnqueueAsync(new Ping(1));
+        await Wait.For(recorder.AllRan.Task, "the job to run after its claim's answer was lost");
+        await UntilAsync(async () => (await store.Inner.GetAsync(id, default))!.State == JobState.Succeeded, "the job to succeed");
+
+        var attempts = await store.Inner.GetAttemptsAsync(id, default);
+        Assert.Equal([AttemptOutcome.Interrupted, AttemptOutcome.Succeeded], attempts.Select(a => a.Outcome));
+        Assert.Equal(1, recorder.Runs[1]);
+    }
+
+    /// <summary>The hand-back after a lost claim must spare every job the node does hold: one running, and one whose
+    /// outcome waits in the completer (its job is still running in the store, under this node's lease).</summary>
+    [Fact]
+    public async Task ClaimWhoseAnswerIsLost_HandBackLeavesRunningAndCompletingJobsAlone()
+    {
+        var recorder = new Recorder();
+        var store = new HookedStore(new InMemoryJobStore(TimeProvider.System));
+        await using var node = await TestNode.StartAsync(
+            store.Store,
+            f => f.AddHandler<PingHandler, Ping>(t => t.MaxRetries = 0).AddHandler<BlockingHandler, Blocking>(t => t.MaxRetries = 0),
+            services: s => s.AddSingleton(recorder));
+        var running = await node.Client.EnqueueAsync(new Blocking());
+        await Wait.For(recorder.Started.Task, "the blocking job to start");
+
+        // The outcome of the next job waits in the completer until the test lets it through.
+        var completing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var completionGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.BeforeComplete = async _ =>
+        {
+            store.BeforeComplete = null;
+            completing.TrySetResult();
+            await completionGate.Task;
+        };
+        var completed = await node.Client.EnqueueAsync(new Ping(1));
+        await Wait.For(completing.Task, "the outcome of ping 1 to reach the store");
+
+        LoseTheNextClaimAnswer(store);
+        recorder.Expect(2);
+        var lost = await node.Client.EnqueueAsync(new Ping(2));
+        await Wait.For(recorder.AllRan.Task, "ping 2 to run after its claim's answer was lost");
+        completionGate.SetResult();
+        recorder.Gate.SetResult();
+        await UntilAsync(
+            async () => (await store.Inner.ListAsync(new JobQuery { State = JobState.Succeeded }, default)).Count == 3,
+            "the three jobs to succeed");
+
+        Assert.Equal([AttemptOutcome.Succeeded], (await store.Inner.GetAttemptsAsync(running, default)).Select(a => a.Outcome));
+        Assert.Equal([AttemptOutcome.Succeeded], (await store.Inner.GetAttemptsAsync(completed, default)).Select(a => a.Outcome));
+        Assert.Equal([AttemptOutcome.Interrupted, AttemptOutcome.Succeeded], (await store.Inner.GetAttemptsAsync(lost, default)).Select(a => a.Outcome));
+    }
+
+    /// <summary>The next claim that takes jobs is stored, then fails as a connection reset after the commit would.</summary>
+    private static void LoseTheNextClaimAnswer(HookedStore store) =>
+        store.AfterClaim = result =>
+        {
+            if (result.Count == 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            store.AfterClaim = null;
+            throw new IOException("Connection reset by peer, after the claim committed.");
+        };
+
     private static async Task UntilAsync(Func<Task<bool>> condition, string what)
     {
         var elapsed = Stopwatch.StartNew();

@@ -28,6 +28,13 @@ internal sealed class HookedStore
     /// <summary>Runs before each claim is passed on; may wait or throw.</summary>
     public Func<ClaimRequest, CancellationToken, Task>? BeforeClaim { get; set; }
 
+    /// <summary>Runs after each claim has been stored, before its answer is returned; may throw, as a connection lost
+    /// after the commit would.</summary>
+    public Func<ClaimResult, Task>? AfterClaim { get; set; }
+
+    /// <summary>Runs before each batch of completions is passed on; may wait.</summary>
+    public Func<IReadOnlyList<Completion>, Task>? BeforeComplete { get; set; }
+
     /// <summary>Runs before each lease renewal is passed on; may wait.</summary>
     public Func<IReadOnlyList<LeaseRef>, Task>? BeforeRenew { get; set; }
 
@@ -38,7 +45,23 @@ internal sealed class HookedStore
             await hook(request, cancellationToken);
         }
 
-        return await Inner.ClaimAsync(request, cancellationToken);
+        var result = await Inner.ClaimAsync(request, cancellationToken);
+        if (AfterClaim is { } after)
+        {
+            await after(result);
+        }
+
+        return result;
+    }
+
+    private async Task<IReadOnlyList<Completion>> CompleteManyAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken)
+    {
+        if (BeforeComplete is { } hook)
+        {
+            await hook(completions);
+        }
+
+        return await Inner.CompleteManyAsync(completions, cancellationToken);
     }
 
     private async Task<LeaseRenewal> ExtendLeasesAsync(string leaseOwner, IReadOnlyList<LeaseRef> leases, TimeSpan leaseDuration, CancellationToken cancellationToken)
@@ -75,6 +98,8 @@ internal sealed class HookedStore
             {
                 case nameof(IJobStore.ClaimAsync):
                     return _hooks!.ClaimAsync((ClaimRequest)args![0]!, (CancellationToken)args[1]!);
+                case nameof(IJobStore.CompleteManyAsync):
+                    return _hooks!.CompleteManyAsync((IReadOnlyList<Completion>)args![0]!, (CancellationToken)args[1]!);
                 case nameof(IJobStore.ExtendLeasesAsync):
                     return _hooks!.ExtendLeasesAsync((string)args![0]!, (IReadOnlyList<LeaseRef>)args[1]!, (TimeSpan)args[2]!, (CancellationToken)args[3]!);
             }

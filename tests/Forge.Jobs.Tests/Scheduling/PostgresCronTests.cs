@@ -15,7 +15,8 @@ using Npgsql;
 namespace Forge.Jobs.Tests.Scheduling;
 
 /// <summary>Exactly-once firing of cron schedules on PostgreSQL, with nodes that share one database and schema and
-/// one fake clock that the test moves.</summary>
+/// one fake clock that the test moves. Cron occurrences are due by the store's clock, so the stores report that fake
+/// clock as theirs (<see cref="StoreClock"/>).</summary>
 public sealed class PostgresCronTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
 {
     private const int Occurrences = 1000;
@@ -28,12 +29,18 @@ public sealed class PostgresCronTests(PostgresDatabase database) : IClassFixture
         var clock = new FakeTimeProvider(Start);
         var recorder = new Recorder();
         await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
-        Task<TestNode> StartNode() => TestNode.StartPostgresAsync(
-            database.ConnectionString,
-            Schema,
-            f => f.AddHandler<CronTickHandler, CronTick>().AddRecurring("every-second", "* * * * * *", new CronTick("tick")),
-            s => s.AddSingleton(recorder),
-            clock);
+        var stores = new List<PostgresJobStore>();
+        async Task<TestNode> StartNode()
+        {
+            var store = await database.OpenStoreAsync(Schema);
+            stores.Add(store);
+            return await TestNode.StartAsync(
+                StoreClock.Wrap(store, clock),
+                f => f.AddHandler<CronTickHandler, CronTick>().AddRecurring("every-second", "* * * * * *", new CronTick("tick")),
+                clock,
+                s => s.AddSingleton(recorder));
+        }
+
         var nodes = new List<TestNode> { await StartNode(), await StartNode(), await StartNode() };
         try
         {
@@ -78,6 +85,11 @@ public sealed class PostgresCronTests(PostgresDatabase database) : IClassFixture
             {
                 await node.DisposeAsync();
             }
+
+            foreach (var store in stores)
+            {
+                await store.DisposeAsync();
+            }
         }
     }
 
@@ -105,7 +117,7 @@ public sealed class PostgresCronTests(PostgresDatabase database) : IClassFixture
 
             // No leader election at all: every scheduler passes at every step, at the same moment, racing on the cursors.
             var fires = new FireCounter();
-            var schedulers = stores.Select(store => new CronScheduler(fires.Wrap(store), () => true, new CronContext(clock), registry, options, NullLogger.Instance)).ToList();
+            var schedulers = stores.Select(store => new CronScheduler(fires.Wrap(StoreClock.Wrap(store, clock)), () => true, new CronContext(clock), registry, options, NullLogger.Instance)).ToList();
             var random = new Random(4);
             var seconds = 0;
             while (seconds < 300)

@@ -435,6 +435,52 @@ public abstract partial class JobStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReleaseLeases_RunningJobsOfTheOwnerNotKept_AreHandedBackWithoutCountingAFailure()
+    {
+        var ids = await InsertAsync(TestJobs.New(maxRetries: 0), TestJobs.New(maxRetries: 0), TestJobs.New(maxRetries: 0), TestJobs.New());
+        var mine = await ClaimAsync(NodeA, limit: 3);
+        Assert.Single(await ClaimAsync(NodeB));
+        var listener = new RecordingListener();
+        using var subscription = await Store.SubscribeAsync(listener, default);
+
+        var released = await Store.ReleaseLeasesAsync(NodeA, [mine[0].Id], "answer lost", default);
+
+        Assert.Equal([mine[1].Id, mine[2].Id], released.OrderBy(id => id.Value));
+        Assert.Equal([JobState.Running, JobState.Available, JobState.Available, JobState.Running], await StatesAsync(ids));
+        var attempt = Assert.Single(await Store.GetAttemptsAsync(mine[1].Id, default));
+        Assert.Equal((AttemptOutcome.Interrupted, NodeA, "answer lost"), (attempt.Outcome, attempt.Node, attempt.Error));
+        Assert.Equal("default", await Wait.For(listener.Available.Task, "the jobs-available hint"));
+
+        // Not counted: a job that may not be retried runs again.
+        var again = await ClaimAsync(NodeB, limit: 2);
+        Assert.Equal([(2, 0), (2, 0)], again.Select(j => (j.Attempt, j.Failures)));
+        Assert.Empty(await Store.ReleaseLeasesAsync(NodeA, [mine[0].Id], "answer lost", default));
+    }
+
+    [Fact]
+    public async Task ReleaseLeases_JobWhoseCancellationWasAsked_EndsCancelled()
+    {
+        await InsertAsync(TestJobs.New());
+        var claimed = Assert.Single(await ClaimAsync(NodeA));
+        await Store.CancelAsync(claimed.Id, default);
+
+        Assert.Equal([claimed.Id], await Store.ReleaseLeasesAsync(NodeA, [], "answer lost", default));
+
+        Assert.Equal(JobState.Cancelled, (await Store.GetAsync(claimed.Id, default))!.State);
+    }
+
+    [Fact]
+    public async Task GetTime_IsTheClockThatStampsJobs()
+    {
+        var before = await Store.GetTimeAsync(default);
+        var id = (await InsertAsync(TestJobs.New()))[0];
+        var after = await Store.GetTimeAsync(default);
+
+        var created = (await Store.GetAsync(id, default))!.CreatedAt;
+        Assert.InRange(created, before, after);
+    }
+
+    [Fact]
     public async Task ExtendLeases_HeldLease_IsNoLongerExpired()
     {
         await InsertAsync(TestJobs.New());
@@ -781,6 +827,17 @@ public abstract partial class JobStoreConformanceTests : IAsyncLifetime
 
     private protected Task<IReadOnlyList<Completion>> CompleteAsync(params Completion[] completions) =>
         Store.CompleteManyAsync(completions, default);
+
+    private async Task<JobState[]> StatesAsync(IEnumerable<JobId> ids)
+    {
+        var states = new List<JobState>();
+        foreach (var id in ids)
+        {
+            states.Add((await Store.GetAsync(id, default))!.State);
+        }
+
+        return [.. states];
+    }
 
     private static Completion Succeeded(ClaimedJob job, string? result = null) =>
         new(job.Id, job.LeaseOwner, job.Attempt, CompletionOutcome.Succeeded, Result: result);

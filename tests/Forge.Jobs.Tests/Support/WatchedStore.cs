@@ -55,6 +55,9 @@ internal sealed partial class WatchedStore(IJobStore inner) : IJobStore
     public Task<IReadOnlyList<ExpiredLease>> ListExpiredLeasesAsync(int limit, CancellationToken cancellationToken) =>
         inner.ListExpiredLeasesAsync(limit, cancellationToken);
 
+    public async Task<IReadOnlyList<JobId>> ReleaseLeasesAsync(string leaseOwner, IReadOnlyCollection<JobId> keep, string reason, CancellationToken cancellationToken) =>
+        Changed(await inner.ReleaseLeasesAsync(leaseOwner, keep, reason, cancellationToken));
+
     public async Task<CancelResult> CancelAsync(JobId id, CancellationToken cancellationToken) =>
         Changed(await inner.CancelAsync(id, cancellationToken));
 
@@ -68,6 +71,8 @@ internal sealed partial class WatchedStore(IJobStore inner) : IJobStore
     public Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(JobId id, CancellationToken cancellationToken) => inner.GetAttemptsAsync(id, cancellationToken);
 
     public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+    public Task<DateTimeOffset> GetTimeAsync(CancellationToken cancellationToken) => inner.GetTimeAsync(cancellationToken);
 
     public async Task SetQueuePausedAsync(string queue, bool paused, CancellationToken cancellationToken)
     {

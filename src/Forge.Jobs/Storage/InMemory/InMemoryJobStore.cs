@@ -206,6 +206,30 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
             : new LeaseRenewal(lost ?? [], cancelRequested ?? []));
     }
 
+    public async Task<IReadOnlyList<JobId>> ReleaseLeasesAsync(string leaseOwner, IReadOnlyCollection<JobId> keep, string reason, CancellationToken cancellationToken)
+    {
+        var kept = keep.ToHashSet();
+        List<Completion> releases;
+        lock (_lock)
+        {
+            releases = [.. _running
+                .Where(job => job.LeaseOwner == leaseOwner && !kept.Contains(new JobId(job.Id)))
+                .OrderBy(job => job.Id)
+                .Select(job => new Completion(new JobId(job.Id), leaseOwner, job.Attempt, CompletionOutcome.Released, Error: reason))];
+        }
+
+        if (releases.Count == 0)
+        {
+            return [];
+        }
+
+        // Fenced like any completion, as in the durable store, where the read and the hand-back are two steps.
+        var refused = await CompleteManyAsync(releases, cancellationToken).ConfigureAwait(false);
+        return [.. releases.Except(refused).Select(c => c.Id)];
+    }
+
+    public Task<DateTimeOffset> GetTimeAsync(CancellationToken cancellationToken) => Task.FromResult(time.GetUtcNow());
+
     public Task<IReadOnlyList<ExpiredLease>> ListExpiredLeasesAsync(int limit, CancellationToken cancellationToken)
     {
         lock (_lock)

@@ -332,6 +332,50 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         }
     }
 
+    /// <summary>Two round trips, which only a node that lost a claim's answer makes: the read of the leases, then their
+    /// hand-back as fenced completions (complete.sql), which records, hints and resolves them like any other.</summary>
+    public async Task<IReadOnlyList<JobId>> ReleaseLeasesAsync(string leaseOwner, IReadOnlyCollection<JobId> keep, string reason, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var kept = keep.Select(id => id.Value).ToArray();
+        List<Completion>? releases = null;
+        var command = Command(_sql.ListHeldLeases, leaseOwner, kept);
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    (releases ??= []).Add(new Completion(new JobId(reader.GetInt64(0)), leaseOwner, reader.GetInt32(1), CompletionOutcome.Released, Error: reason));
+                }
+            }
+        }
+
+        if (releases is null)
+        {
+            return [];
+        }
+
+        var refused = await CompleteManyAsync(releases, cancellationToken).ConfigureAwait(false);
+        return [.. releases.Except(refused).Select(c => c.Id)];
+    }
+
+    public async Task<DateTimeOffset> GetTimeAsync(CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(_sql.GetTime);
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                return reader.GetFieldValue<DateTimeOffset>(0);
+            }
+        }
+    }
+
     public async Task<IReadOnlyList<ExpiredLease>> ListExpiredLeasesAsync(int limit, CancellationToken cancellationToken)
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);

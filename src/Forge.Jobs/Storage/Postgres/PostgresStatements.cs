@@ -15,6 +15,8 @@ internal sealed class PostgresStatements(string quotedSchema)
     public string LockQueues { get; } = PostgresSchema.Sql("Sql/lock_queues", quotedSchema);
     public string ExtendLeases { get; } = PostgresSchema.Sql("Sql/extend_leases", quotedSchema);
     public string ListExpired { get; } = PostgresSchema.Sql("Sql/list_expired", quotedSchema);
+    public string ListHeldLeases { get; } = PostgresSchema.Sql("Sql/list_held_leases", quotedSchema);
+    public string GetTime { get; } = PostgresSchema.Sql("Sql/get_time", quotedSchema);
     public string Cancel { get; } = PostgresSchema.Sql("Sql/cancel", quotedSchema);
     public string Retry { get; } = PostgresSchema.Sql("Sql/retry", quotedSchema);
     public string GetJob { get; } = PostgresSchema.Sql("Sql/get_jobs", quotedSchema).Replace("{where}", "id = $1", StringComparison.Ordinal);
