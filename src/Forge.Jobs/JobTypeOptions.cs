@@ -38,4 +38,12 @@ internal static class JobDefaults
     public const int MaxTags = 16;
     public const int MaxTagLength = 64;
     public const int MaxIdempotencyKeyLength = 255;
+
+    public const int MaxPayloadBytes = 1 << 20;
+    public const int MaxClaimBytes = 16 << 20;
+
+    /// <summary>The range of <see cref="ForgeJobsOptions.MaxPayloadBytes"/> and <see cref="ForgeJobsOptions.MaxClaimBytes"/>.</summary>
+    public const int MinBytesLimit = 1 << 10;
+    public const int MaxPayloadBytesLimit = 256 << 20;
+    public const int MaxClaimBytesLimit = 1 << 30;
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Forge.Jobs.Serialization;
@@ -24,9 +25,19 @@ internal static class NewJobs
 
         var defaults = registry.OptionsFor(typeof(TJob));
         var payload = JsonSerializer.Serialize(job, (JsonTypeInfo<TJob>)registry.Serializer.GetTypeInfo(typeof(TJob)));
+
+        // Counted, not encoded: the store weighs claims by this size, so it is counted once, here.
+        var payloadBytes = Encoding.UTF8.GetByteCount(payload);
+        if (payloadBytes > registry.MaxPayloadBytes)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"The payload of job type '{type}' is {payloadBytes:N0} bytes, over ForgeJobsOptions.MaxPayloadBytes ({registry.MaxPayloadBytes:N0}). Store large data elsewhere and pass a reference, or raise MaxPayloadBytes."),
+                nameof(job));
+        }
+
         if (options is null)
         {
-            return new NewJob(type, defaults.Queue, payload, JobPriority.Normal, defaults.MaxRetries, defaults.Timeout, null, TimeSpan.Zero, null, [], null, registry.MaxLengthOf(defaults.Queue));
+            return new NewJob(type, defaults.Queue, payload, payloadBytes, JobPriority.Normal, defaults.MaxRetries, defaults.Timeout, null, TimeSpan.Zero, null, [], null, registry.MaxLengthOf(defaults.Queue));
         }
 
         Validate(options, group);
@@ -35,6 +46,7 @@ internal static class NewJobs
             type,
             queue,
             payload,
+            payloadBytes,
             options.Priority,
             options.MaxRetries ?? defaults.MaxRetries,
             options.Timeout ?? defaults.Timeout,
