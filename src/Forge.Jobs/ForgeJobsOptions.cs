@@ -68,6 +68,19 @@ public sealed class ForgeJobsOptions
     /// <value>Defaults to 1 minute.</value>
     public TimeSpan MisfireThreshold { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>The largest payload a job may have, in bytes of its serialized UTF-8 JSON. Every enqueue (one job, many,
+    /// in a transaction, a workflow, a batch, a schedule) refuses a larger one with an <see cref="ArgumentException"/>
+    /// before anything is stored. Large data belongs elsewhere (a table, an object store), with a reference in the
+    /// payload. From 1 KiB to 256 MiB, and at most <see cref="MaxClaimBytes"/>.</summary>
+    /// <value>Defaults to 1 MiB (1,048,576 bytes).</value>
+    public int MaxPayloadBytes { get; set; } = JobDefaults.MaxPayloadBytes;
+
+    /// <summary>The most payload bytes one claim takes. A claim takes jobs in claim order while their payloads add up to
+    /// no more than this, but always at least one job, so the memory a claim needs stays bounded however many slots are
+    /// free. From 1 KiB to 1 GiB, and at least <see cref="MaxPayloadBytes"/>.</summary>
+    /// <value>Defaults to 16 MiB (16,777,216 bytes).</value>
+    public int MaxClaimBytes { get; set; } = JobDefaults.MaxClaimBytes;
+
     internal Dictionary<string, QueueOptions> Queues { get; } = new(StringComparer.Ordinal)
     {
         [QueueOptions.DefaultQueue] = new QueueOptions(QueueOptions.DefaultQueue),

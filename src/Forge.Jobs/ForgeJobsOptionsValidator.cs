@@ -46,6 +46,20 @@ internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOpti
             errors.Add($"ForgeJobsOptions.MisfireThreshold is {options.MisfireThreshold}; use {MinMisfireThreshold} up to {MaxMisfireThreshold.TotalDays:0} days. Occurrences handled later than this are missed; keep it above LeaseDuration + LeaseRenewInterval ({options.LeaseDuration + options.LeaseRenewInterval}).");
         }
 
+        if (options.MaxPayloadBytes is < JobDefaults.MinBytesLimit or > JobDefaults.MaxPayloadBytesLimit)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"ForgeJobsOptions.MaxPayloadBytes is {options.MaxPayloadBytes:N0}; use {JobDefaults.MinBytesLimit:N0} (1 KiB) to {JobDefaults.MaxPayloadBytesLimit:N0} (256 MiB) bytes, or leave it unset for 1 MiB. Keep large data out of payloads and pass a reference to it."));
+        }
+
+        if (options.MaxClaimBytes is < JobDefaults.MinBytesLimit or > JobDefaults.MaxClaimBytesLimit)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"ForgeJobsOptions.MaxClaimBytes is {options.MaxClaimBytes:N0}; use {JobDefaults.MinBytesLimit:N0} (1 KiB) to {JobDefaults.MaxClaimBytesLimit:N0} (1 GiB) bytes, or leave it unset for 16 MiB."));
+        }
+        else if (options.MaxClaimBytes < options.MaxPayloadBytes)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"ForgeJobsOptions.MaxClaimBytes ({options.MaxClaimBytes:N0}) is below MaxPayloadBytes ({options.MaxPayloadBytes:N0}), so one claim could not hold one job of the largest size; raise MaxClaimBytes to at least MaxPayloadBytes (16 times it is a good value) or lower MaxPayloadBytes."));
+        }
+
         Retention(errors, nameof(options.SucceededRetention), options.SucceededRetention);
         Retention(errors, nameof(options.FailedRetention), options.FailedRetention);
         Add(errors, options.Backoff?.Validate("ForgeJobsOptions.Backoff") ?? (options.Backoff is null ? "ForgeJobsOptions.Backoff is null; leave it unset for RetryBackoff.Default." : null));

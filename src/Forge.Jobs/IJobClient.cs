@@ -7,12 +7,15 @@ public interface IJobClient
 {
     /// <summary>Stores one job. Once this returns, the job is stored (durably, with a durable store).</summary>
     /// <returns>The new job's id, or the stored job's id when <see cref="JobOptions.IdempotencyKey"/> matched one.</returns>
-    /// <exception cref="ArgumentException">An option is out of range; the message says which and what to change.</exception>
+    /// <exception cref="ArgumentException">An option is out of range, or the serialized payload is larger than
+    /// <see cref="ForgeJobsOptions.MaxPayloadBytes"/>; the message says which and what to change. Nothing is stored.</exception>
     Task<JobId> EnqueueAsync<TJob>(TJob job, JobOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Stores many jobs of one type in one round trip, all with the same options
     /// (an <see cref="JobOptions.IdempotencyKey"/> is not allowed here: it would make them one job).</summary>
     /// <returns>The ids, in the order of <paramref name="jobs"/>.</returns>
+    /// <exception cref="ArgumentException">An option is out of range, or a job's serialized payload is larger than
+    /// <see cref="ForgeJobsOptions.MaxPayloadBytes"/>; no job of the call is stored.</exception>
     Task<IReadOnlyList<JobId>> EnqueueManyAsync<TJob>(IEnumerable<TJob> jobs, JobOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Stores one job inside the caller's PostgreSQL transaction: the job exists if and only if that
@@ -30,7 +33,8 @@ public interface IJobClient
     /// or none. Steps wait for their parents (see <see cref="JobDependency"/>).</summary>
     /// <returns>Each step's job id, by step name.</returns>
     /// <exception cref="ArgumentException">The workflow is empty, a step names an unknown step or a job that is
-    /// not stored, the steps form a cycle (the message names it), or an option is out of range.</exception>
+    /// not stored, the steps form a cycle (the message names it), an option is out of range, or a step's payload is
+    /// larger than <see cref="ForgeJobsOptions.MaxPayloadBytes"/>.</exception>
     Task<IReadOnlyDictionary<string, JobId>> EnqueueWorkflowAsync(Workflow workflow, CancellationToken cancellationToken = default);
 
     /// <summary>Stores every step of <paramref name="workflow"/> inside the caller's PostgreSQL transaction.</summary>
@@ -40,7 +44,8 @@ public interface IJobClient
 
     /// <summary>Stores every job of <paramref name="batch"/>, and its callback, in one round trip and one
     /// transaction, under a new <see cref="BatchId"/>.</summary>
-    /// <exception cref="ArgumentException">The batch is empty, or an option is out of range.</exception>
+    /// <exception cref="ArgumentException">The batch is empty, an option is out of range, or a job's payload is larger
+    /// than <see cref="ForgeJobsOptions.MaxPayloadBytes"/>.</exception>
     Task<BatchId> EnqueueBatchAsync(JobBatch batch, CancellationToken cancellationToken = default);
 
     /// <summary>Stores every job of <paramref name="batch"/> inside the caller's PostgreSQL transaction.</summary>
@@ -124,7 +129,8 @@ public interface IJobClient
     /// <param name="options">The time zone (UTC by default), the misfire policy and the jobs' options.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The schedule as stored now.</returns>
-    /// <exception cref="ArgumentException">The name, the expression or an option is not valid; the message quotes it.</exception>
+    /// <exception cref="ArgumentException">The name, the expression or an option is not valid, or the job's payload is
+    /// larger than <see cref="ForgeJobsOptions.MaxPayloadBytes"/>; the message quotes it.</exception>
     Task<ScheduleInfo> AddOrUpdateScheduleAsync<TJob>(string name, string cronExpression, TJob job, ScheduleOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Pauses a schedule for the whole cluster: it enqueues nothing until resumed, and the occurrences that

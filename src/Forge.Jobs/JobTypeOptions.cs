@@ -35,4 +35,12 @@ internal static class JobDefaults
 
     /// <summary>The longest lease, interval or shutdown wait a node accepts.</summary>
     public static readonly TimeSpan MaxInterval = TimeSpan.FromDays(1);
+
+    public const int MaxPayloadBytes = 1 << 20;
+    public const int MaxClaimBytes = 16 << 20;
+
+    /// <summary>The range of <see cref="ForgeJobsOptions.MaxPayloadBytes"/> and <see cref="ForgeJobsOptions.MaxClaimBytes"/>.</summary>
+    public const int MinBytesLimit = 1 << 10;
+    public const int MaxPayloadBytesLimit = 256 << 20;
+    public const int MaxClaimBytesLimit = 1 << 30;
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Forge.Jobs.Serialization;
@@ -24,9 +25,26 @@ internal static class NewJobs
 
         var defaults = registry.OptionsFor(typeof(TJob));
         var payload = JsonSerializer.Serialize(job, (JsonTypeInfo<TJob>)registry.Serializer.GetTypeInfo(typeof(TJob)));
+
+        // Counted, not encoded: the store weighs claims by this size, so it is counted once, here.
+        var payloadBytes = Encoding.UTF8.GetByteCount(payload);
+        if (payloadBytes > registry.MaxPayloadBytes)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"The payload of job type '{type}' is {payloadBytes:N0} bytes, over ForgeJobsOptions.MaxPayloadBytes ({registry.MaxPayloadBytes:N0}). Store large data elsewhere and pass a reference, or raise MaxPayloadBytes."),
+                nameof(job));
+        }
+
+        if (HasNulCharacter(payload))
+        {
+            throw new ArgumentException(
+                $"The payload of job type '{type}' holds the character U+0000 (NUL), which PostgreSQL cannot store in jsonb. Remove it, or carry binary data encoded, for example as Base64.",
+                nameof(job));
+        }
+
         if (options is null)
         {
-            return new NewJob(type, defaults.Queue, payload, JobPriority.Normal, defaults.MaxRetries, defaults.Timeout, null, TimeSpan.Zero, null, [], null, registry.MaxLengthOf(defaults.Queue));
+            return new NewJob(type, defaults.Queue, payload, payloadBytes, JobPriority.Normal, defaults.MaxRetries, defaults.Timeout, null, TimeSpan.Zero, null, [], null, registry.MaxLengthOf(defaults.Queue));
         }
 
         Validate(options, group);
@@ -35,6 +53,7 @@ internal static class NewJobs
             type,
             queue,
             payload,
+            payloadBytes,
             options.Priority,
             options.MaxRetries ?? defaults.MaxRetries,
             options.Timeout ?? defaults.Timeout,
@@ -166,6 +185,26 @@ internal static class NewJobs
     }
 
     private static ArgumentException Invalid(string message, string parameter = "options") => new(message, parameter);
+
+    // JSON writes NUL as the escape \u0000; an escaped backslash followed by "u0000" is not one.
+    private static bool HasNulCharacter(string json)
+    {
+        for (var at = json.IndexOf("\\u0000", StringComparison.Ordinal); at >= 0; at = json.IndexOf("\\u0000", at + 1, StringComparison.Ordinal))
+        {
+            var backslashes = 1;
+            while (at - backslashes >= 0 && json[at - backslashes] == '\\')
+            {
+                backslashes++;
+            }
+
+            if (backslashes % 2 == 1)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }
 
 /// <summary>What a job is enqueued as part of; it decides which options the job may use.</summary>

@@ -11,9 +11,11 @@ namespace Forge.Jobs.Processing;
 /// weight, and the node's free slots go to the queues below their share. A queue that comes back with fewer jobs than
 /// offered drops out of the share, and what it left goes to the others in a further claim of the same round; it counts
 /// as empty until the store hints at jobs for it, its next job is due, or the poll interval passes, so an idle queue is
-/// not asked on every round. A round whose last claim filled every slot it offered starts the next at once, since more
-/// jobs are probably waiting. Otherwise the fetcher sleeps until a slot frees, the store hints at new jobs, the
-/// earliest scheduled or retrying job that the store or a hint reported is due, or the poll interval passes.
+/// not asked on every round. A claim takes no more payload bytes than <see cref="ForgeJobsOptions.MaxClaimBytes"/> (but
+/// at least one job); a queue that it cut short is not empty, so it stays in the round and is asked again at once. A
+/// round whose last claim filled every slot it offered starts the next at once, since more jobs are probably waiting.
+/// Otherwise the fetcher sleeps until a slot frees, the store hints at new jobs, the earliest scheduled or retrying job
+/// that the store or a hint reported is due, or the poll interval passes.
 /// A claim that fails may have committed all the same, its answer lost on the way: its jobs then run under this node's
 /// lease but nothing here runs or renews them. So after a failed claim, before it claims again (no claim of this node is
 /// then under way), and when it stops, the fetcher hands back every job running under this node's id that the node
@@ -186,7 +188,7 @@ internal sealed class JobFetcher
         while ((offers = Offers(shortThisRound)).Any(slots => slots > 0))
         {
             var startedAt = _time.GetUtcNow();
-            var (claimed, nextDueIn) = await ClaimAsync(offers).ConfigureAwait(false);
+            var (claimed, nextDueIn, cut) = await ClaimAsync(offers).ConfigureAwait(false);
             var due = startedAt + nextDueIn;
             if (due < nextDueAt || nextDueAt is null)
             {
@@ -198,7 +200,8 @@ internal sealed class JobFetcher
             var anyShort = false;
             for (var i = 0; i < offers.Length; i++)
             {
-                if (claimed[i] < offers[i])
+                // A queue cut short by the claim's byte budget has more jobs: it stays in the round.
+                if (claimed[i] < offers[i] && !cut.Contains(_queues[i].Name))
                 {
                     shortThisRound[i] = anyShort = true;
                     Interlocked.Exchange(ref _emptyUntilTicks[i], emptyUntil);
@@ -246,8 +249,9 @@ internal sealed class JobFetcher
         return SlotShares.Apportion(nodeFree, _weights, belowShare);
     }
 
-    /// <returns>How many jobs each queue got, and the store's time until the next due job of a queue that got fewer than offered.</returns>
-    private async Task<(int[] Claimed, TimeSpan? NextDueIn)> ClaimAsync(int[] offers)
+    /// <returns>How many jobs each queue got, the store's time until the next due job of a queue that got fewer than
+    /// offered, and the queues that the claim's byte budget cut short.</returns>
+    private async Task<(int[] Claimed, TimeSpan? NextDueIn, IReadOnlyList<string> Cut)> ClaimAsync(int[] offers)
     {
         var limits = new List<QueueLimit>(_queues.Length);
         for (var i = 0; i < _queues.Length; i++)
@@ -263,7 +267,8 @@ internal sealed class JobFetcher
         {
             // Not cancelled by the stop: a claim cut off after its commit would strand the jobs it took until their
             // leases expire. The command timeout bounds it instead.
-            var result = await _store.ClaimAsync(new ClaimRequest(_options.NodeId, _options.LeaseDuration, limits), CancellationToken.None).ConfigureAwait(false);
+            var request = new ClaimRequest(_options.NodeId, _options.LeaseDuration, limits, _options.MaxClaimBytes);
+            var result = await _store.ClaimAsync(request, CancellationToken.None).ConfigureAwait(false);
             var claimed = new int[_queues.Length];
             foreach (var job in result)
             {
@@ -276,7 +281,7 @@ internal sealed class JobFetcher
                 }
             }
 
-            return (claimed, result.NextDueIn);
+            return (claimed, result.NextDueIn, result.Cut);
         }
         finally
         {

@@ -1,3 +1,4 @@
+using System.Text;
 using Forge.Jobs.Diagnostics;
 using Forge.Jobs.Serialization;
 using Forge.Jobs.Storage;
@@ -139,10 +140,11 @@ internal sealed class CronScheduler(
         var plan = CronPlanner.Plan(expression, zone, definition.Misfire, cursor, now, threshold, MaxOccurrencesPerFire);
         var jobs = new List<NewJob>(plan.Occurrences.Count);
         var maxLength = registry.MaxLengthOf(definition.Queue);
+        var payloadBytes = Encoding.UTF8.GetByteCount(definition.Payload);
         foreach (var occurrence in plan.Occurrences)
         {
             jobs.Add(new NewJob(
-                definition.Type, definition.Queue, definition.Payload, definition.Priority, definition.MaxRetries, definition.Timeout,
+                definition.Type, definition.Queue, definition.Payload, payloadBytes, definition.Priority, definition.MaxRetries, definition.Timeout,
                 RunAt: null, Delay: TimeSpan.Zero, ScheduleNames.OccurrenceKey(definition.Name, occurrence), definition.Tags, definition.Backoff, maxLength));
         }
 

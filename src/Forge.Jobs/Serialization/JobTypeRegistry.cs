@@ -28,6 +28,9 @@ internal sealed class JobTypeRegistry
 
     public JobInvoker? Find(string typeName) => _byName.GetValueOrDefault(typeName);
 
+    /// <summary>The largest payload, in UTF-8 bytes, that an enqueue accepts.</summary>
+    public int MaxPayloadBytes => _options.MaxPayloadBytes;
+
     public int? MaxLengthOf(string queue) => _options.Queues.GetValueOrDefault(queue)?.MaxLength;
 
     public JobTypeOptions OptionsFor(Type jobType) => _byJobType.GetValueOrDefault(jobType) ?? Unregistered;

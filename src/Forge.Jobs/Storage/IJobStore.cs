@@ -23,7 +23,9 @@ internal partial interface IJobStore
     /// <see cref="ClaimRequest.LeaseOwner"/> until now + <see cref="ClaimRequest.LeaseDuration"/>. Paused queues give
     /// nothing, and a queue with a global limit gives no more than the limit minus its running jobs on every node.
     /// When a queue gets fewer jobs than its limit, the result says how long until its next scheduled or retrying
-    /// job is due.</summary>
+    /// job is due. With <see cref="ClaimRequest.MaxBytes"/>, the claim takes the due jobs of all the queues in that same
+    /// order only while their payload sizes (<see cref="NewJob.PayloadBytes"/>) add up to no more than it, but always at
+    /// least one; the result names the queues it cut short (<see cref="ClaimResult.Cut"/>), and those left stay available.</summary>
     Task<ClaimResult> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken);
 
     /// <summary>Stores many outcomes in one round trip. Each applies only while the job is running under the

@@ -6,12 +6,16 @@ namespace Forge.Jobs.Storage;
 /// <see cref="NextDueIn"/> is how long until the earliest scheduled or retrying job is due in the queues that got
 /// fewer jobs than they asked for. It is measured on the store's clock from the moment of the claim, so a node whose
 /// clock differs from the store's still wakes on time.</summary>
-internal sealed class ClaimResult(IReadOnlyList<ClaimedJob> jobs, TimeSpan? nextDueIn) : IReadOnlyList<ClaimedJob>
+internal sealed class ClaimResult(IReadOnlyList<ClaimedJob> jobs, TimeSpan? nextDueIn, IReadOnlyList<string>? cut = null) : IReadOnlyList<ClaimedJob>
 {
     public static readonly ClaimResult Empty = new([], null);
 
     /// <summary>Null when every queue got all it asked for (the store then does not look), or when no such job waits.</summary>
     public TimeSpan? NextDueIn { get; } = nextDueIn;
+
+    /// <summary>The queues that had more due jobs than the claim's byte budget let it take: they got fewer jobs than
+    /// asked without being empty.</summary>
+    public IReadOnlyList<string> Cut { get; } = cut ?? [];
 
     public int Count => jobs.Count;
 

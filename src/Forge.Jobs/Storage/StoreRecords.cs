@@ -3,11 +3,13 @@ namespace Forge.Jobs.Storage;
 /// <summary>A job to insert, with every option resolved. <see cref="RunAt"/> wins over <see cref="Delay"/>,
 /// which is added to the store's clock. <see cref="MaxLength"/> is the bound of the job's queue, if it has one.
 /// A job with <see cref="DependsOn"/> waits until its parents finish. A job with a <see cref="Batch"/> belongs to
-/// it, or is its callback; the store creates the batch with the first job that names it.</summary>
+/// it, or is its callback; the store creates the batch with the first job that names it. <see cref="PayloadBytes"/> is
+/// the length of <see cref="Payload"/> in UTF-8, counted once where the job was made; claims weigh the job by it.</summary>
 internal sealed record NewJob(
     string Type,
     string Queue,
     string Payload,
+    int PayloadBytes,
     int Priority,
     int MaxRetries,
     TimeSpan Timeout,
@@ -30,8 +32,9 @@ internal readonly record struct NewDependency(JobId? Job, int? Row, bool RunAnyw
 
 internal readonly record struct InsertedJob(JobId Id, bool Existed);
 
-/// <summary>One claim: up to <see cref="QueueLimit.Limit"/> jobs from each queue.</summary>
-internal sealed record ClaimRequest(string LeaseOwner, TimeSpan LeaseDuration, IReadOnlyList<QueueLimit> Queues);
+/// <summary>One claim: up to <see cref="QueueLimit.Limit"/> jobs from each queue, and, when <see cref="MaxBytes"/> is set,
+/// no more jobs (in claim order across the queues) than their payloads fit in it, but at least one.</summary>
+internal sealed record ClaimRequest(string LeaseOwner, TimeSpan LeaseDuration, IReadOnlyList<QueueLimit> Queues, long? MaxBytes = null);
 
 internal readonly record struct QueueLimit(string Queue, int Limit);
 

@@ -74,6 +74,45 @@ public sealed class OptionsValidationTests
         Assert.Equal(3, error.Failures.Count());
     }
 
+    [Theory]
+    [InlineData(1023)]
+    [InlineData(256 * 1024 * 1024 + 1)]
+    public async Task Start_MaxPayloadBytesOutOfRange_FailsNamingTheOptionAndItsRange(int bytes)
+    {
+        var error = await StartFailureAsync(f => f.Configure(o => o.MaxPayloadBytes = bytes));
+
+        Assert.Contains(FormattableString.Invariant($"ForgeJobsOptions.MaxPayloadBytes is {bytes:N0}; use 1,024 (1 KiB) to 268,435,456 (256 MiB) bytes"), error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_MaxClaimBytesOutOfRange_FailsNamingTheOptionAndItsRange()
+    {
+        var error = await StartFailureAsync(f => f.Configure(o => o.MaxClaimBytes = 0));
+
+        Assert.Contains("ForgeJobsOptions.MaxClaimBytes is 0; use 1,024 (1 KiB) to 1,073,741,824 (1 GiB) bytes", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_MaxClaimBytesBelowMaxPayloadBytes_FailsSayingWhichToChange()
+    {
+        var error = await StartFailureAsync(f => f.Configure(o =>
+        {
+            o.MaxPayloadBytes = 4 << 20;
+            o.MaxClaimBytes = 2 << 20;
+        }));
+
+        Assert.Contains("ForgeJobsOptions.MaxClaimBytes (2,097,152) is below MaxPayloadBytes (4,194,304)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("raise MaxClaimBytes to at least MaxPayloadBytes", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PayloadLimits_Default_Are1MiBPerJobAnd16MiBPerClaim()
+    {
+        var options = new ForgeJobsOptions();
+
+        Assert.Equal((1_048_576, 16_777_216), (options.MaxPayloadBytes, options.MaxClaimBytes));
+    }
+
     [Fact]
     public void AddForgeJobs_CalledTwice_Throws()
     {

@@ -18,7 +18,7 @@ public sealed class PostgresHotPathPlanTests(PostgresDatabase database) : Postgr
     {
         var schema = await PopulateAsync("plan_claim");
 
-        var plan = await ExplainAsync(schema, "Sql/claim", NodeA, new[] { "emails" }, new[] { 10 }, 60_000L);
+        var plan = await ExplainAsync(schema, "Sql/claim", NodeA, new[] { "emails" }, new[] { 10 }, 60_000L, Array.Empty<string>(), (long)JobDefaults.MaxClaimBytes, true);
 
         var rowsRead = Nodes(plan)
             .Where(n => n.TryGetProperty("Relation Name", out var relation) && relation.GetString() == "jobs")
@@ -33,7 +33,7 @@ public sealed class PostgresHotPathPlanTests(PostgresDatabase database) : Postgr
     {
         var schema = await PopulateAsync("plan_future");
 
-        var plan = await ExplainAsync(schema, "Sql/claim", NodeA, new[] { "default" }, new[] { 10 }, 60_000L);
+        var plan = await ExplainAsync(schema, "Sql/claim", NodeA, new[] { "default" }, new[] { 10 }, 60_000L, Array.Empty<string>(), (long)JobDefaults.MaxClaimBytes, true);
 
         var blocks = Nodes(plan)
             .Where(n => n.TryGetProperty("Index Name", out var index) && index.GetString() == "jobs_claim")

@@ -104,8 +104,8 @@ public sealed class PostgresQueueControlTests(PostgresDatabase database) : Postg
     {
         var schema = await PopulateAsync("plan_next_due");
 
-        var filled = await ExplainAsync(schema, "Sql/claim", NodeA, new[] { "emails" }, new[] { 10 }, 60_000L, Array.Empty<string>());
-        var leftShort = await ExplainAsync(schema, "Sql/claim", NodeA, new[] { "emails" }, new[] { 2_000 }, 60_000L, Array.Empty<string>());
+        var filled = await ExplainAsync(schema, "Sql/claim", NodeA, new[] { "emails" }, new[] { 10 }, 60_000L, Array.Empty<string>(), (long)JobDefaults.MaxClaimBytes, true);
+        var leftShort = await ExplainAsync(schema, "Sql/claim", NodeA, new[] { "emails" }, new[] { 2_000 }, 60_000L, Array.Empty<string>(), (long)JobDefaults.MaxClaimBytes, true);
 
         Assert.Equal(0, Lookups(filled, "jobs_due").Loops);
         var (loops, rows, blocks) = Lookups(leftShort, "jobs_due");
@@ -121,7 +121,7 @@ public sealed class PostgresQueueControlTests(PostgresDatabase database) : Postg
     {
         var schema = await PopulateAsync("plan_limited");
 
-        var plan = await ExplainAsync(schema, "Sql/claim", NodeA, new[] { "limited" }, new[] { 10 }, 60_000L, new[] { "limited" });
+        var plan = await ExplainAsync(schema, "Sql/claim", NodeA, new[] { "limited" }, new[] { 10 }, 60_000L, new[] { "limited" }, (long)JobDefaults.MaxClaimBytes, true);
 
         var (loops, rows, _) = Lookups(plan, "jobs_running");
         Assert.Equal(1, loops);

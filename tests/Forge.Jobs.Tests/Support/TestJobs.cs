@@ -15,5 +15,5 @@ internal static class TestJobs
         string payload = "{}",
         IReadOnlyList<string>? tags = null,
         int? maxLength = null) =>
-        new(type, queue, payload, priority, maxRetries, TimeSpan.FromMinutes(5), runAt, delay, idempotencyKey, tags ?? [], null, maxLength);
+        new(type, queue, payload, System.Text.Encoding.UTF8.GetByteCount(payload), priority, maxRetries, TimeSpan.FromMinutes(5), runAt, delay, idempotencyKey, tags ?? [], null, maxLength);
 }

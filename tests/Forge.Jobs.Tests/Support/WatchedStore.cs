@@ -13,6 +13,8 @@ internal sealed partial class WatchedStore(IJobStore inner) : IJobStore
     private int _renewals;
     private int _refused;
     private int _claims;
+    private int _mostClaimed;
+    private int _cutClaims;
 
     public IJobStore Inner => inner;
 
@@ -24,6 +26,12 @@ internal sealed partial class WatchedStore(IJobStore inner) : IJobStore
     /// <summary>Claims made, whatever they returned.</summary>
     public int Claims => Volatile.Read(ref _claims);
 
+    /// <summary>The most jobs one claim returned.</summary>
+    public int MostClaimedAtOnce => Volatile.Read(ref _mostClaimed);
+
+    /// <summary>Claims that the byte budget cut short.</summary>
+    public int CutClaims => Volatile.Read(ref _cutClaims);
+
     /// <summary>Completions the inner store refused by its fence.</summary>
     public int Refused => Volatile.Read(ref _refused);
 
@@ -34,6 +42,16 @@ internal sealed partial class WatchedStore(IJobStore inner) : IJobStore
     {
         var claimed = await inner.ClaimAsync(request, cancellationToken);
         Interlocked.Increment(ref _claims);
+        if (claimed.Cut.Count > 0)
+        {
+            Interlocked.Increment(ref _cutClaims);
+        }
+
+        int most;
+        while (claimed.Count > (most = Volatile.Read(ref _mostClaimed)) && Interlocked.CompareExchange(ref _mostClaimed, claimed.Count, most) != most)
+        {
+        }
+
         return Changed(claimed);
     }
 

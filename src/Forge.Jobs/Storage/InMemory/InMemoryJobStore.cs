@@ -61,6 +61,7 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
                 Type = job.Type,
                 Queue = job.Queue,
                 Payload = job.Payload,
+                PayloadBytes = job.PayloadBytes,
                 Priority = job.Priority,
                 Timeout = job.Timeout,
                 CreatedAt = now,
@@ -103,11 +104,11 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
 
     public Task<ClaimResult> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
-        List<ClaimedJob>? claimed = null;
-        DateTimeOffset? nextDue = null;
         lock (_lock)
         {
             var now = time.GetUtcNow();
+            List<StoredJob>? candidates = null;
+            var queuesWithCandidates = 0;
             foreach (var (queueName, limit) in request.Queues)
             {
                 if (limit <= 0 || _paused.Contains(queueName) || !_queues.TryGetValue(queueName, out var queue))
@@ -117,30 +118,87 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
 
                 queue.PromoteDue(now);
                 var room = RoomIn(queueName, limit);
-                var taken = 0;
-                for (; taken < room && queue.TakeNext() is { } job; taken++)
+                var before = candidates?.Count ?? 0;
+                for (var taken = 0; taken < room && queue.TakeNext() is { } job; taken++)
                 {
-                    job.State = JobState.Running;
-                    job.Attempt++;
-                    job.AttemptedAt = now;
-                    job.LeaseOwner = request.LeaseOwner;
-                    job.LeaseUntil = now + request.LeaseDuration;
-                    _running.Add(job);
-                    (claimed ??= []).Add(new ClaimedJob(
-                        new JobId(job.Id), job.Type, job.Queue, job.Priority, job.Attempt, job.MaxRetries,
-                        job.Timeout, job.Payload, job.Backoff, request.LeaseOwner, job.Failures));
+                    (candidates ??= []).Add(job);
                 }
 
-                if (taken < limit && queue.NextRunAt is { } runAt && (nextDue is null || runAt < nextDue))
+                queuesWithCandidates += (candidates?.Count ?? 0) > before ? 1 : 0;
+            }
+
+            List<string>? cut = null;
+            if (candidates is not null && request.MaxBytes is { } budget)
+            {
+                if (queuesWithCandidates > 1)
+                {
+                    candidates.Sort(QueueIndex.ClaimOrder);
+                }
+
+                cut = CutToBudget(candidates, budget);
+            }
+
+            List<ClaimedJob>? claimed = null;
+            foreach (var job in candidates ?? [])
+            {
+                job.State = JobState.Running;
+                job.Attempt++;
+                job.AttemptedAt = now;
+                job.LeaseOwner = request.LeaseOwner;
+                job.LeaseUntil = now + request.LeaseDuration;
+                _running.Add(job);
+                (claimed ??= []).Add(new ClaimedJob(
+                    new JobId(job.Id), job.Type, job.Queue, job.Priority, job.Attempt, job.MaxRetries,
+                    job.Timeout, job.Payload, job.Backoff, request.LeaseOwner, job.Failures));
+            }
+
+            DateTimeOffset? nextDue = null;
+            foreach (var (queueName, limit) in request.Queues)
+            {
+                if (limit > 0 && !_paused.Contains(queueName) && _queues.TryGetValue(queueName, out var queue)
+                    && queue.NextRunAt is { } runAt && (nextDue is null || runAt < nextDue)
+                    && (claimed?.Count(job => job.Queue == queueName) ?? 0) < limit)
                 {
                     nextDue = runAt;
                 }
             }
 
-            return Task.FromResult(claimed is null && nextDue is null
+            return Task.FromResult(claimed is null && nextDue is null && cut is null
                 ? ClaimResult.Empty
-                : new ClaimResult(claimed ?? (IReadOnlyList<ClaimedJob>)[], nextDue - now));
+                : new ClaimResult(claimed ?? (IReadOnlyList<ClaimedJob>)[], nextDue - now, cut));
         }
+    }
+
+    /// <summary>Keeps the candidates, in claim order, whose payloads add up to no more than <paramref name="budget"/>
+    /// (the first whatever its size) and puts the rest back in their queues.</summary>
+    /// <returns>The queues of the candidates put back, or null when all fit.</returns>
+    private List<string>? CutToBudget(List<StoredJob> candidates, long budget)
+    {
+        var kept = 0;
+        var total = 0L;
+        while (kept < candidates.Count && (kept == 0 || total + candidates[kept].PayloadBytes <= budget))
+        {
+            total += candidates[kept++].PayloadBytes;
+        }
+
+        if (kept == candidates.Count)
+        {
+            return null;
+        }
+
+        var cut = new List<string>();
+        for (var i = kept; i < candidates.Count; i++)
+        {
+            var job = candidates[i];
+            QueueOf(job.Queue).Add(job);
+            if (!cut.Contains(job.Queue))
+            {
+                cut.Add(job.Queue);
+            }
+        }
+
+        candidates.RemoveRange(kept, candidates.Count - kept);
+        return cut;
     }
 
     public Task<IReadOnlyList<Completion>> CompleteManyAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken)

@@ -4,7 +4,8 @@ namespace Forge.Jobs.Storage.InMemory;
 /// Due jobs move from <see cref="_pending"/> to <see cref="_ready"/> when the clock passes their run-at.</summary>
 internal sealed class QueueIndex
 {
-    private static readonly Comparer<StoredJob> ClaimOrder = Comparer<StoredJob>.Create(static (a, b) =>
+    /// <summary>Highest priority first, then by run-at, then by insertion.</summary>
+    public static readonly Comparer<StoredJob> ClaimOrder = Comparer<StoredJob>.Create(static (a, b) =>
     {
         var byPriority = b.Priority.CompareTo(a.Priority);
         if (byPriority != 0)

@@ -8,6 +8,7 @@ internal sealed class StoredJob
     public required string Type { get; init; }
     public required string Queue { get; init; }
     public required string Payload { get; init; }
+    public required int PayloadBytes { get; init; }
     public required int Priority { get; init; }
     public required TimeSpan Timeout { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }

@@ -87,6 +87,7 @@ internal sealed class InsertPlan
         var types = new string[n];
         var queues = new string[n];
         var payloads = new string?[n];
+        var payloadBytes = new int[n];
         var priorities = new short[n];
         var maxRetries = new int[n];
         var timeouts = new long[n];
@@ -110,6 +111,7 @@ internal sealed class InsertPlan
             types[i] = job.Type;
             queues[i] = job.Queue;
             payloads[i] = job.Payload;
+            payloadBytes[i] = job.PayloadBytes;
             priorities[i] = (short)job.Priority;
             maxRetries[i] = job.MaxRetries;
             timeouts[i] = (long)job.Timeout.TotalMilliseconds;
@@ -156,6 +158,7 @@ internal sealed class InsertPlan
         command.Parameters.Add(new NpgsqlParameter { Value = jitter });
         if (IsPlain)
         {
+            command.Parameters.Add(new NpgsqlParameter { Value = payloadBytes });
             return command;
         }
 
@@ -166,6 +169,7 @@ internal sealed class InsertPlan
         command.Parameters.Add(new NpgsqlParameter { Value = parentRows.ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = runAnyway.ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = batch is { } b ? b.Value : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+        command.Parameters.Add(new NpgsqlParameter { Value = payloadBytes });
         return command;
     }
 

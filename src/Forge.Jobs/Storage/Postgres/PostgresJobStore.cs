@@ -186,22 +186,33 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
     public async Task<ClaimResult> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
-        var claim = await ClaimOnceAsync(request, request.Queues, cancellationToken).ConfigureAwait(false);
+        var claim = await ClaimOnceAsync(request, request.Queues, request.MaxBytes, takeFirst: true, cancellationToken).ConfigureAwait(false);
         if (claim.Unlocked.Length == 0)
         {
             return claim.Result;
         }
 
-        // A global limit this store had not heard of: those queues took nothing; claim them again under their locks.
+        // A global limit this store had not heard of: those queues took nothing; claim them again under their locks,
+        // within what is left of the byte budget (the first claim already took its one job of any size, if it took one).
         LearnGlobalLimits(claim.Unlocked);
-        var again = await ClaimOnceAsync(request, [.. request.Queues.Where(q => claim.Unlocked.Contains(q.Queue))], cancellationToken).ConfigureAwait(false);
+        var left = request.MaxBytes - claim.Bytes;
+        if (claim.Result.Count > 0 && left <= 0)
+        {
+            return new ClaimResult(claim.Result, claim.Result.NextDueIn, [.. claim.Result.Cut, .. claim.Unlocked]);
+        }
+
+        var again = await ClaimOnceAsync(
+            request, [.. request.Queues.Where(q => claim.Unlocked.Contains(q.Queue))], left, takeFirst: claim.Result.Count == 0, cancellationToken).ConfigureAwait(false);
         var nextDueIn = again.Result.NextDueIn is { } later && (claim.Result.NextDueIn is null || later < claim.Result.NextDueIn) ? later : claim.Result.NextDueIn;
-        return new ClaimResult([.. claim.Result, .. again.Result], nextDueIn);
+        return new ClaimResult([.. claim.Result, .. again.Result], nextDueIn, [.. claim.Result.Cut, .. again.Result.Cut]);
     }
 
     /// <summary>One claim: a batch (one round trip, one implicit transaction) that stages the due jobs of the queues, takes
-    /// the advisory locks of those with a global limit, if any, and claims.</summary>
-    private async Task<(ClaimResult Result, string[] Unlocked)> ClaimOnceAsync(ClaimRequest request, IReadOnlyList<QueueLimit> queueLimits, CancellationToken cancellationToken)
+    /// the advisory locks of those with a global limit, if any, and claims, within <paramref name="maxBytes"/> of payloads
+    /// (the first job whatever its size when <paramref name="takeFirst"/>).</summary>
+    /// <returns>The claim, the limited queues it could not lock, and the payload bytes it took.</returns>
+    private async Task<(ClaimResult Result, string[] Unlocked, long Bytes)> ClaimOnceAsync(
+        ClaimRequest request, IReadOnlyList<QueueLimit> queueLimits, long? maxBytes, bool takeFirst, CancellationToken cancellationToken)
     {
         var queues = new string[queueLimits.Count];
         var limits = new int[queueLimits.Count];
@@ -221,7 +232,9 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                 batch.BatchCommands.Add(BatchCommand(_sql.LockLimitedQueues, _options.Schema, locked));
             }
 
-            batch.BatchCommands.Add(BatchCommand(_sql.Claim, request.LeaseOwner, queues, limits, (long)request.LeaseDuration.TotalMilliseconds, locked));
+            batch.BatchCommands.Add(BatchCommand(
+                _sql.Claim, request.LeaseOwner, queues, limits, (long)request.LeaseDuration.TotalMilliseconds, locked,
+                new NpgsqlParameter<long?> { TypedValue = maxBytes, NpgsqlDbType = NpgsqlDbType.Bigint }, takeFirst));
             var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
@@ -234,6 +247,8 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                 List<ClaimedJob>? claimed = null;
                 TimeSpan? nextDueIn = null;
                 string[] unlocked = [];
+                string[] cut = [];
+                long bytes = 0;
                 var first = true;
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
@@ -242,6 +257,8 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                     {
                         nextDueIn = reader.IsDBNull(12) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(12));
                         unlocked = reader.GetFieldValue<string[]>(13);
+                        cut = reader.GetFieldValue<string[]>(14);
+                        bytes = reader.GetInt64(15);
                         first = false;
                     }
 
@@ -251,8 +268,10 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                     }
                 }
 
-                var result = claimed is null && nextDueIn is null ? ClaimResult.Empty : new ClaimResult(claimed ?? (IReadOnlyList<ClaimedJob>)[], nextDueIn);
-                return (result, unlocked);
+                var result = claimed is null && nextDueIn is null && cut.Length == 0
+                    ? ClaimResult.Empty
+                    : new ClaimResult(claimed ?? (IReadOnlyList<ClaimedJob>)[], nextDueIn, cut);
+                return (result, unlocked, bytes);
             }
         }
     }

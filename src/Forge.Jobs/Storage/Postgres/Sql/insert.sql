@@ -9,10 +9,10 @@ WITH RECURSIVE input AS (
     SELECT nextval(pg_get_serial_sequence('{schema}.jobs', 'id')) AS id, i.*
     FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::smallint[], $5::integer[], $6::bigint[],
                 $7::timestamptz[], $8::bigint[], $9::text[], $10::jsonb[], $11::bigint[], $12::bigint[], $13::double precision[], $14::integer[],
-                $15::smallint[])
+                $15::smallint[], $21::integer[])
          WITH ORDINALITY AS i(type, queue, payload, priority, max_retries, timeout_ms,
                               run_at, delay_ms, idempotency_key, tags, backoff_initial_ms, backoff_max_ms, backoff_jitter,
-                              max_length, batch_role, ord)
+                              max_length, batch_role, payload_bytes, ord)
 ),
 deps AS (
     SELECT d.child, coalesce(d.parent_id, parent.id) AS parent_id, d.parent_row, d.run_anyway
@@ -67,13 +67,13 @@ full_queues AS (
             LIMIT bounds.max_length) AS waiting) > bounds.max_length
 ),
 inserted AS (
-    INSERT INTO {schema}.jobs (id, type, queue, state, priority, max_retries, timeout_ms, payload, run_at,
+    INSERT INTO {schema}.jobs (id, type, queue, state, priority, max_retries, timeout_ms, payload, payload_bytes, run_at,
                                idempotency_key, tags, backoff_initial_ms, backoff_max_ms, backoff_jitter,
                                batch_id, finished_at, last_error)
     SELECT id, type, queue,
            CASE WHEN born_cancelled THEN 'cancelled' WHEN waits THEN 'waiting'
                 WHEN due > now() THEN 'scheduled' ELSE 'available' END::{schema}.job_state,
-           priority, max_retries, timeout_ms, payload, due, idempotency_key,
+           priority, max_retries, timeout_ms, payload, payload_bytes, due, idempotency_key,
            ARRAY(SELECT jsonb_array_elements_text(tags)), backoff_initial_ms, backoff_max_ms, backoff_jitter,
            CASE WHEN batch_role > 0 THEN $20::uuid END,
            CASE WHEN born_cancelled THEN now() END,

@@ -3,15 +3,16 @@
 WITH input AS (
     SELECT nextval('{schema}.jobs_id_seq'::regclass) AS id, i.*
     FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::smallint[], $5::integer[], $6::bigint[],
-                $7::timestamptz[], $8::bigint[], $9::jsonb[], $10::bigint[], $11::bigint[], $12::double precision[])
+                $7::timestamptz[], $8::bigint[], $9::jsonb[], $10::bigint[], $11::bigint[], $12::double precision[],
+                $13::integer[])
          WITH ORDINALITY AS i(type, queue, payload, priority, max_retries, timeout_ms,
-                              run_at, delay_ms, tags, backoff_initial_ms, backoff_max_ms, backoff_jitter, ord)
+                              run_at, delay_ms, tags, backoff_initial_ms, backoff_max_ms, backoff_jitter, payload_bytes, ord)
 ),
 inserted AS (
-    INSERT INTO {schema}.jobs (id, type, queue, state, priority, max_retries, timeout_ms, payload, run_at, tags,
+    INSERT INTO {schema}.jobs (id, type, queue, state, priority, max_retries, timeout_ms, payload, payload_bytes, run_at, tags,
                                backoff_initial_ms, backoff_max_ms, backoff_jitter)
     SELECT id, type, queue, CASE WHEN due > now() THEN 'scheduled' ELSE 'available' END::{schema}.job_state,
-           priority, max_retries, timeout_ms, payload, due,
+           priority, max_retries, timeout_ms, payload, payload_bytes, due,
            CASE WHEN tags = '[]' THEN '{}' ELSE ARRAY(SELECT jsonb_array_elements_text(tags)) END,
            backoff_initial_ms, backoff_max_ms, backoff_jitter
     FROM (SELECT input.*, coalesce(run_at, now() + delay_ms * interval '1 millisecond') AS due FROM input) AS timed
