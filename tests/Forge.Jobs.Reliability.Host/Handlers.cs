@@ -8,9 +8,10 @@ public sealed class WorkHandler(Ledger ledger) : IJobHandler<WorkJob>
     public Task HandleAsync(WorkJob job, JobContext context, CancellationToken cancellationToken) =>
         ledger.RecordAsync(context, async () =>
         {
-            if (job.Milliseconds > 0)
+            var milliseconds = context.Attempt > 1 && job.LaterMilliseconds is { } later ? later : job.Milliseconds;
+            if (milliseconds > 0)
             {
-                await Task.Delay(job.Milliseconds, cancellationToken);
+                await Task.Delay(milliseconds, cancellationToken);
             }
 
             if (job.Fail)

@@ -13,11 +13,13 @@ public sealed class StaleWorkerTests(PostgresDatabase database) : IClassFixture<
     public async Task FrozenPastItsLease_JobIsRescuedAndRunsElsewhere_AndTheStaleOutcomeChangesNothing()
     {
         await using var scenario = await Scenario.CreateAsync(database);
-        NodeSettings Node() => scenario.NextNode() with { LeaseMilliseconds = (int)Lease.TotalMilliseconds, RenewMilliseconds = 1_000, RescueMilliseconds = 500 };
-        var stale = await scenario.StartNodeAsync(Node());
-        var id = (await scenario.EnqueueAsync([new WorkJob(3_000)]))[0].Value;
-        await scenario.UntilCountAsync($"SELECT count(*) FROM {{schema}}_ledger WHERE job_id = {id}", 1, "the job to start on the first node");
-        var rescuer = await scenario.StartNodeAsync(Node());
+        NodeSettings Node(NodeSettings next) => next with { LeaseMilliseconds = (int)Lease.TotalMilliseconds, RenewMilliseconds = 1_000, RescueMilliseconds = 500 };
+        var nodes = await scenario.StartNodesAsync(2, Node);
+        // Long enough to be running still when the node that took it is frozen; run again, it ends at once.
+        var id = (await scenario.EnqueueAsync([new WorkJob(30_000, LaterMilliseconds: 0)]))[0].Value;
+        await scenario.UntilCountAsync($"SELECT count(*) FROM {{schema}}_ledger WHERE job_id = {id}", 1, "the job to start");
+        var holder = await scenario.CountAsync($"SELECT count(*) FROM {{schema}}_ledger WHERE job_id = {id} AND node = '{nodes[0].NodeId}'");
+        var (stale, rescuer) = holder == 1 ? (nodes[0], nodes[1]) : (nodes[1], nodes[0]);
 
         await using (await scenario.FaultAsync("sigstop", stale))
         {
