@@ -18,12 +18,18 @@ internal sealed class JobCompleter(IJobStore store, HeldJobs held, ForgeJobsOpti
 
     private readonly Channel<Completion> _completions = Channel.CreateUnbounded<Completion>(new UnboundedChannelOptions { SingleReader = true });
 
-    /// <summary>Outcomes waiting for their batch.</summary>
-    public int Queued => _completions.Reader.Count;
+    private int _unstored;
+
+    /// <summary>Outcomes queued or in the batch being written: not yet stored, nor given up on.</summary>
+    public int Queued => Volatile.Read(ref _unstored);
 
     public void Enqueue(Completion completion)
     {
-        if (!_completions.Writer.TryWrite(completion))
+        if (_completions.Writer.TryWrite(completion))
+        {
+            Interlocked.Increment(ref _unstored);
+        }
+        else
         {
             Log.OutcomeAfterShutdown(logger, completion.Id, completion.Attempt);
         }
@@ -45,6 +51,7 @@ internal sealed class JobCompleter(IJobStore store, HeldJobs held, ForgeJobsOpti
             }
 
             await StoreAsync(batch, abortToken).ConfigureAwait(false);
+            Interlocked.Add(ref _unstored, -batch.Count);
 
             // A batch given up on is no longer held either: should the node hand back unknown leases (after a lost
             // claim) before those leases lapse, its jobs are handed back instead of rescued; they run again either way.

@@ -83,7 +83,9 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await client.ConnectAsync(IPAddress.Loopback, _controlPort, timeout.Token);
         using var reader = new StreamReader(client.GetStream());
-        var parts = (await reader.ReadLineAsync(timeout.Token) ?? "").Split(' ');
+        var line = await reader.ReadLineAsync(timeout.Token)
+            ?? throw new InvalidOperationException($"Node {NodeId} closed its control connection without reporting its load. Its output:\n{Output}");
+        var parts = line.Split(' ');
         return new NodeLoad(int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture), int.Parse(parts[2], CultureInfo.InvariantCulture));
     }
 
