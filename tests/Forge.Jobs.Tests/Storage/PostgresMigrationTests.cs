@@ -23,6 +23,29 @@ public sealed class PostgresMigrationTests(PostgresDatabase database) : IClassFi
     }
 
     [Fact]
+    public async Task Migrate_AnotherNodeHoldsTheMigrationLockPastTheCommandTimeout_WaitsForItThenMigrates()
+    {
+        // A node whose commands time out after one second.
+        await using var dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(database.ConnectionString) { CommandTimeout = 1 }.ConnectionString);
+        await using var other = NpgsqlDataSource.Create(database.ConnectionString);
+        await using var migrating = await other.OpenConnectionAsync();
+        await using var transaction = await migrating.BeginTransactionAsync();
+        await using (var take = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('forge.jobs migrate ' || '\"held_lock\"'))", migrating, transaction))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        var starting = Store(dataSource, "held_lock").InitializeAsync(default);
+        await WaitUntilAsync(async () => await other.ScalarAsync<long>("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 1);
+        await Task.Delay(TimeSpan.FromSeconds(3)); // the other node migrates for three times the command timeout
+
+        Assert.False(starting.IsCompleted);
+        await transaction.CommitAsync();
+        await starting;
+        Assert.Equal(PostgresSchema.Migrations().Count(), await other.ScalarAsync<long>("SELECT count(*) FROM held_lock.schema_migrations"));
+    }
+
+    [Fact]
     public async Task MigrationScript_AppliedTwiceByHand_LeavesASchemaTheStoreAcceptsWithoutAutoMigrate()
     {
         await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
@@ -52,6 +75,15 @@ public sealed class PostgresMigrationTests(PostgresDatabase database) : IClassFi
         var error = Assert.Throws<ArgumentException>(() => ForgeJobsPostgres.GetMigrationScript("forge; DROP TABLE x"));
 
         Assert.Contains("is not valid", error.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), timeout.Token);
+        }
     }
 
     private static PostgresJobStore Store(NpgsqlDataSource dataSource, string schema, bool autoMigrate = true) =>

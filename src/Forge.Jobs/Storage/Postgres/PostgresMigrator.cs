@@ -5,7 +5,9 @@ namespace Forge.Jobs.Storage.Postgres;
 
 /// <summary>Creates and upgrades the schema. Every node may run it at start-up at the same time: a
 /// transaction-scoped advisory lock (which also works behind a transaction-mode pooler) lets one apply the
-/// missing versions while the others wait and then find nothing to do.</summary>
+/// missing versions while the others wait and then find nothing to do. A node waits for the lock as long as it is
+/// held, with no command timeout (only its start-up's cancellation ends the wait): behind a long migration, or many
+/// nodes taking the lock in turn, it would otherwise fail to start.</summary>
 internal static class PostgresMigrator
 {
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, string quotedSchema, CancellationToken cancellationToken)
@@ -16,7 +18,8 @@ internal static class PostgresMigrator
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                await ExecuteAsync(connection, Preamble(quotedSchema), cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, Lock(quotedSchema), cancellationToken, timeoutSeconds: 0).ConfigureAwait(false);
+                await ExecuteAsync(connection, MigrationTable(quotedSchema), cancellationToken).ConfigureAwait(false);
                 var applied = await AppliedAsync(connection, quotedSchema, cancellationToken).ConfigureAwait(false);
                 foreach (var (version, name) in PostgresSchema.Migrations())
                 {
@@ -71,8 +74,11 @@ internal static class PostgresMigrator
         return script.AppendLine("COMMIT;").ToString();
     }
 
-    private static string Preamble(string quotedSchema) => $"""
-        SELECT pg_advisory_xact_lock(hashtext('forge.jobs migrate ' || {Literal(quotedSchema)}));
+    private static string Preamble(string quotedSchema) => Lock(quotedSchema) + "\n" + MigrationTable(quotedSchema);
+
+    private static string Lock(string quotedSchema) => $"SELECT pg_advisory_xact_lock(hashtext('forge.jobs migrate ' || {Literal(quotedSchema)}));";
+
+    private static string MigrationTable(string quotedSchema) => $"""
         CREATE SCHEMA IF NOT EXISTS {quotedSchema};
         CREATE TABLE IF NOT EXISTS {quotedSchema}.schema_migrations (
             version     integer PRIMARY KEY,
@@ -105,9 +111,15 @@ internal static class PostgresMigrator
         }
     }
 
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    // timeoutSeconds: null keeps the connection's command timeout; 0 waits without one.
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, int? timeoutSeconds = null)
     {
         var command = new NpgsqlCommand(sql, connection);
+        if (timeoutSeconds is { } timeout)
+        {
+            command.CommandTimeout = timeout;
+        }
+
         await using (command.ConfigureAwait(false))
         {
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
