@@ -35,6 +35,13 @@ public sealed record NodeSettings
 
     public int CommandTimeoutMilliseconds { get; init; } = 30_000;
 
+    /// <summary><c>ForgeJobsOptions.MaxClaimBytes</c>, when set.</summary>
+    public int? MaxClaimBytes { get; init; }
+
+    /// <summary>Caps the node's garbage-collected heap (<c>DOTNET_GCHeapHardLimit</c>, set in its environment at launch), as
+    /// a container's memory limit would.</summary>
+    public long? GcHeapHardLimitBytes { get; init; }
+
     /// <summary>How far this node's clock is from the real one.</summary>
     public double ClockOffsetSeconds { get; init; }
 

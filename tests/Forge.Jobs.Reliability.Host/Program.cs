@@ -44,10 +44,12 @@ builder.Services.AddForgeJobs(forge =>
             o.RescueInterval = TimeSpan.FromMilliseconds(settings.RescueMilliseconds);
             o.PollInterval = TimeSpan.FromMilliseconds(settings.PollMilliseconds);
             o.ShutdownTimeout = TimeSpan.FromMilliseconds(settings.ShutdownMilliseconds);
+            o.MaxClaimBytes = settings.MaxClaimBytes ?? o.MaxClaimBytes;
         })
         .AddHandler<WorkHandler, WorkJob>()
         .AddHandler<FailFastHandler, FailFastJob>()
-        .AddHandler<TransactionalHandler, TransactionalJob>();
+        .AddHandler<TransactionalHandler, TransactionalJob>()
+        .AddHandler<UntilHandler, UntilJob>();
     foreach (var (name, concurrency) in settings.Queues)
     {
         forge.AddQueue(name, q => q.Concurrency = concurrency);

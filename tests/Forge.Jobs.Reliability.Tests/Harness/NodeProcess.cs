@@ -32,6 +32,9 @@ internal sealed partial class NodeProcess : IAsyncDisposable
 
     public string NodeId => Settings.NodeId;
 
+    /// <summary>The operating system's id of the node's process, for reading <c>/proc/{pid}</c>.</summary>
+    public int Pid => _process.Id;
+
     public bool HasExited => _process.HasExited;
 
     public int ExitCode => _process.ExitCode;
@@ -58,6 +61,11 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Forge.Jobs.Reliability.Host.dll"));
         start.ArgumentList.Add(settings.ToJson());
+        if (settings.GcHeapHardLimitBytes is { } limit)
+        {
+            start.Environment["DOTNET_GCHeapHardLimit"] = limit.ToString("X", CultureInfo.InvariantCulture);
+        }
+
         var node = new NodeProcess(settings, Process.Start(start) ?? throw new InvalidOperationException("Could not start the node host."));
         node._process.OutputDataReceived += (_, e) => node.Record(e.Data);
         node._process.ErrorDataReceived += (_, e) => node.Record(e.Data);
@@ -73,7 +81,7 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         return node;
     }
 
-    /// <summary>Completes when the node prints "ready {control port}"; fails when the process exits first or takes a minute.</summary>
+    /// <summary>Completes when the node prints "ready {control port}"; fails when the process exits first or takes five minutes (ten nodes starting at once on an empty schema on a loaded two-core machine have taken nearly two).</summary>
     public Task Ready => ReadyAsync();
 
     /// <summary>Asks the node, over its loopback control port, what it holds.</summary>
@@ -132,7 +140,7 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     private async Task ReadyAsync()
     {
         var exited = _process.WaitForExitAsync();
-        if (await Task.WhenAny(_ready.Task, exited, Task.Delay(TimeSpan.FromSeconds(60))) != _ready.Task)
+        if (await Task.WhenAny(_ready.Task, exited, Task.Delay(TimeSpan.FromMinutes(5))) != _ready.Task)
         {
             throw new InvalidOperationException($"Node {NodeId} did not start:\n{Output}");
         }

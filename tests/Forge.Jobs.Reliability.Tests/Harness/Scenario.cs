@@ -38,7 +38,9 @@ internal sealed class Scenario : IAsyncDisposable
 
     public IReadOnlyList<NodeProcess> Nodes => _nodes;
 
-    public static async Task<Scenario> CreateAsync(PostgresDatabase database)
+    /// <param name="database">The database the scenario's schema goes in.</param>
+    /// <param name="migrate">Whether to create the Forge.Jobs schema; without it, the first node to start creates it.</param>
+    public static async Task<Scenario> CreateAsync(PostgresDatabase database, bool migrate = true)
     {
         var schema = $"s{Interlocked.Increment(ref _scenarios)}";
         var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
@@ -51,7 +53,11 @@ internal sealed class Scenario : IAsyncDisposable
                 .AddHandler<TransactionalHandler, TransactionalJob>())
             .BuildServiceProvider();
         var scenario = new Scenario(database.ConnectionString, schema, dataSource, services);
-        await dataSource.ExecuteAsync(ForgeJobsPostgres.GetMigrationScript(schema));
+        if (migrate)
+        {
+            await dataSource.ExecuteAsync(ForgeJobsPostgres.GetMigrationScript(schema));
+        }
+
         await dataSource.ExecuteAsync($"""
             CREATE TABLE {schema}_ledger (id bigserial PRIMARY KEY, job_id bigint NOT NULL, attempt integer NOT NULL, node text NOT NULL,
                 lease_owner text NOT NULL, started_at timestamptz NOT NULL, ended_at timestamptz, outcome text);
