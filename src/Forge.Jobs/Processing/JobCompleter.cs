@@ -18,13 +18,18 @@ internal sealed class JobCompleter(IJobStore store, HeldJobs held, ForgeJobsOpti
 
     private readonly Channel<Completion> _completions = Channel.CreateUnbounded<Completion>(new UnboundedChannelOptions { SingleReader = true });
 
-    /// <summary>Outcomes waiting for their batch.</summary>
-    public int Queued => _completions.Reader.Count;
+    // Counted here: a single-reader channel cannot count its items.
+    private int _queued;
+
+    /// <summary>Outcomes not yet stored: waiting for their batch, or in a batch being written.</summary>
+    public int Queued => Volatile.Read(ref _queued);
 
     public void Enqueue(Completion completion)
     {
+        Interlocked.Increment(ref _queued);
         if (!_completions.Writer.TryWrite(completion))
         {
+            Interlocked.Decrement(ref _queued);
             Log.OutcomeAfterShutdown(logger, completion.Id, completion.Attempt);
         }
     }
@@ -53,6 +58,7 @@ internal sealed class JobCompleter(IJobStore store, HeldJobs held, ForgeJobsOpti
                 held.Remove(completion.Id, completion.Attempt);
             }
 
+            Interlocked.Add(ref _queued, -batch.Count);
             batch.Clear();
         }
     }
