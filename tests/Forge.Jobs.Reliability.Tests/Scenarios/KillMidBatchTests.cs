@@ -17,13 +17,21 @@ public sealed class KillMidBatchTests(PostgresDatabase database, ITestOutputHelp
     /// go by priority, then run-at), and a queue thousands deep would hold it back for however long those take.</summary>
     private const int Chunk = 100;
 
-    private static readonly TimeSpan Allowance = TimeSpan.FromSeconds(1);
+    /// <summary>For round trips and late ticks: the suite shares two cores with other work.</summary>
+    private static readonly TimeSpan Allowance = TimeSpan.FromSeconds(2);
 
     [FullSetFact]
     public async Task SigkillMidBatch_OrphansAreRescuedAndRerunWithinLeasePlusRescueInterval_NoneLost()
     {
         await using var scenario = await Scenario.CreateAsync(database);
-        var nodes = await scenario.StartNodesAsync(3, n => n with { Queues = new Dictionary<string, int> { ["default"] = Concurrency } });
+        // A lease of 15 s rather than the suite's 6 s: on two shared cores a busy node can stall for seconds, and a
+        // survivor that misses its renewals loses jobs it did hold, which this scenario would count against the kill.
+        var nodes = await scenario.StartNodesAsync(3, n => n with
+        {
+            Queues = new Dictionary<string, int> { ["default"] = Concurrency },
+            LeaseMilliseconds = 15_000,
+            RenewMilliseconds = 3_000,
+        });
         var settings = nodes[0].Settings;
         var lease = TimeSpan.FromMilliseconds(settings.LeaseMilliseconds);
         var renew = TimeSpan.FromMilliseconds(settings.RenewMilliseconds);
@@ -53,15 +61,16 @@ public sealed class KillMidBatchTests(PostgresDatabase database, ITestOutputHelp
 
         Assert.Equal((long)Jobs, await scenario.CountAsync("SELECT count(*) FROM {schema}.jobs WHERE state = 'succeeded'"));
         var orphans = await scenario.CountAsync($"SELECT count(*) FROM {scenario.Schema}.job_attempts WHERE node = '{victim.NodeId}' AND outcome = 'lease_expired'");
-        
+
         // Its running jobs, and those whose outcome it had yet to store: a node holds a lease until the outcome is stored.
         Assert.True(orphans >= 1, "the killed node held leases that had to be rescued");
 
         // Only the jobs the killed node held ran again, once each, and their attempts were counted.
-        Assert.Equal(0L, await scenario.CountAsync($"""
+        var otherReruns = await scenario.CountAsync($"""
             SELECT count(*) FROM (SELECT job_id FROM {scenario.Schema}_ledger GROUP BY job_id HAVING count(*) > 1) AS rerun
             WHERE NOT EXISTS (SELECT 1 FROM {scenario.Schema}.job_attempts a WHERE a.job_id = rerun.job_id AND a.node = '{victim.NodeId}' AND a.outcome = 'lease_expired')
-            """));
+            """);
+        Assert.True(otherReruns == 0, $"{otherReruns} jobs the killed node did not hold ran again; their earlier attempts ended: {await AttemptsAsync(scenario, victim)}.\n{scenario.NodeOutput()}");
         Assert.Equal(0L, await scenario.CountAsync($"""
             SELECT count(*) FROM {scenario.Schema}_ledger l
             WHERE l.node = '{victim.NodeId}' AND l.ended_at IS NULL
@@ -98,5 +107,22 @@ public sealed class KillMidBatchTests(PostgresDatabase database, ITestOutputHelp
         Assert.True(latestRerun <= rerunBound, $"The last of {orphans} orphans re-ran {latestRerun.TotalSeconds:F3} s after the kill, past {rerunBound.TotalSeconds:F3} s.");
         output.WriteLine($"Scenario 1: {orphans} orphans (victim led: {leader}); last rescued {latestRescue.TotalSeconds:F3} s and last re-run {latestRerun.TotalSeconds:F3} s after the kill (bounds {rescueBound.TotalSeconds:F1} s and {rerunBound.TotalSeconds:F1} s).");
         await scenario.CheckAsync();
+    }
+
+    // How the attempts of jobs that ran more than once ended, by node and outcome, other than the victim's rescues.
+    private static async Task<string> AttemptsAsync(Scenario scenario, NodeProcess victim)
+    {
+        var found = new List<string>();
+        await using var command = scenario.DataSource.CreateCommand($"""
+            SELECT node, outcome, count(*) FROM {scenario.Schema}.job_attempts
+            WHERE NOT (node = '{victim.NodeId}' AND outcome = 'lease_expired') GROUP BY node, outcome ORDER BY node, outcome
+            """);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            found.Add($"{reader.GetString(0)} {reader.GetString(1)} × {reader.GetInt64(2)}");
+        }
+
+        return string.Join(", ", found);
     }
 }
