@@ -116,6 +116,24 @@ public sealed class InvariantCheckerTests
     }
 
     [Fact]
+    public void RerunAfterAFaultCaughtTheReturnedRunsOutcomeUnstored_BreaksNothing()
+    {
+        var evidence = Evidence([Job(6, "succeeded", 2)], [Run(6, 1, "a", 0, 1, "returned"), Run(6, 2, "b", 5, 6, "returned")],
+            faults: [new Fault("a", "sigkill", T0.AddSeconds(2), T0.AddSeconds(2))]);
+
+        Assert.Empty(InvariantChecker.Check(evidence));
+    }
+
+    [Fact]
+    public void AFaultAfterTheRerunStarted_DoesNotExplainIt()
+    {
+        var evidence = Evidence([Job(6, "succeeded", 2)], [Run(6, 1, "a", 0, 1, "returned"), Run(6, 2, "b", 2, 3, "returned")],
+            faults: [new Fault("a", "sigkill", T0.AddSeconds(4), T0.AddSeconds(4))]);
+
+        Assert.Equal("I6", Assert.Single(InvariantChecker.Check(evidence)).Invariant);
+    }
+
+    [Fact]
     public void NodeStillHoldingASlotOrABusyConnectionWhenQuiet_BreaksI7()
     {
         var evidence = Evidence([], [], quiet: [new QuietNode("a", new NodeLoad(1, 0, 0), 0), new QuietNode("b", default, 2), new QuietNode("c", default, 0)]);

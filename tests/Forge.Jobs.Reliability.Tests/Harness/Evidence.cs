@@ -14,6 +14,12 @@ internal sealed record Fault(string? Node, string Kind, DateTime Start, DateTime
 {
     public bool Touches(Execution execution) =>
         (Node is null || Node == execution.Node) && Start <= (execution.End ?? DateTime.MaxValue) && End >= execution.Start;
+
+    /// <summary>Whether the fault hit the run's node after the run ended but before the job's next run started at
+    /// <paramref name="nextStart"/>: a node holds the lease until it has stored the outcome, which it does in batches
+    /// after the handler returns, so a fault in that gap can lose the outcome and the job rightly runs again.</summary>
+    public bool CaughtUnstored(Execution execution, DateTime nextStart) =>
+        (Node is null || Node == execution.Node) && execution.End is { } end && Start >= end && Start <= nextStart;
 }
 
 /// <summary>What a live node holds once the cluster is quiet, and how many of its connections are busy.</summary>

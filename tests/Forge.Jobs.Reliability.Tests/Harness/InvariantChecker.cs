@@ -143,9 +143,10 @@ internal static class InvariantChecker
     {
         foreach (var (jobId, runs) in executions)
         {
-            foreach (var run in runs.Take(runs.Count - 1))
+            for (var i = 0; i < runs.Count - 1; i++)
             {
-                if (run.Outcome != "threw" && !faults.Any(f => f.Touches(run)))
+                var run = runs[i];
+                if (run.Outcome != "threw" && !faults.Any(f => f.Touches(run) || f.CaughtUnstored(run, runs[i + 1].Start)))
                 {
                     yield return (jobId, $"attempt {run.Attempt} on {run.Node} {(run.Outcome is null ? "never ended" : run.Outcome)} and the job ran again, with no failure and no fault to explain it");
                 }

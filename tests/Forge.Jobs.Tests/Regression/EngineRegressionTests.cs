@@ -302,6 +302,35 @@ public sealed class EngineRegressionTests
         Assert.Equal([AttemptOutcome.Interrupted, AttemptOutcome.Succeeded], (await store.Inner.GetAttemptsAsync(lost, default)).Select(a => a.Outcome));
     }
 
+    /// <summary>JobCompleter counted its outcomes with the channel's Count, which a single-reader unbounded channel does
+    /// not support: reading a node's load threw NotSupportedException.</summary>
+    [Fact]
+    public async Task NodeLoad_CountsAnOutcomeUntilItIsStored()
+    {
+        var recorder = new Recorder();
+        var store = new HookedStore(new InMemoryJobStore(TimeProvider.System));
+        await using var node = await TestNode.StartAsync(store.Store, f => f.AddHandler<PingHandler, Ping>(), services: s => s.AddSingleton(recorder));
+        var processor = (Forge.Jobs.Processing.JobProcessor)node.Node;
+        var storing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var storeGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.BeforeComplete = async _ =>
+        {
+            store.BeforeComplete = null;
+            storing.TrySetResult();
+            await storeGate.Task;
+        };
+        recorder.Expect(1);
+
+        var id = await node.Client.EnqueueAsync(new Ping(1));
+        await Wait.For(storing.Task, "the outcome to reach the store");
+        var whileStoring = processor.Load;
+        storeGate.SetResult();
+        await UntilAsync(async () => (await store.Inner.GetAsync(id, default))!.State == JobState.Succeeded, "the job to succeed");
+        await UntilAsync(() => Task.FromResult(processor.Load == default), "the node to hold nothing");
+
+        Assert.Equal(1, whileStoring.QueuedOutcomes);
+    }
+
     /// <summary>The next claim that takes jobs is stored, then fails as a connection reset after the commit would.</summary>
     private static void LoseTheNextClaimAnswer(HookedStore store) =>
         store.AfterClaim = result =>
