@@ -35,6 +35,9 @@ public sealed record NodeSettings
 
     public int CommandTimeoutMilliseconds { get; init; } = 30_000;
 
+    /// <summary>How long succeeded jobs are kept before the leader's pruner deletes them; the library's default when null.</summary>
+    public int? SucceededRetentionMilliseconds { get; init; }
+
     /// <summary>How far this node's clock is from the real one.</summary>
     public double ClockOffsetSeconds { get; init; }
 

@@ -44,6 +44,10 @@ builder.Services.AddForgeJobs(forge =>
             o.RescueInterval = TimeSpan.FromMilliseconds(settings.RescueMilliseconds);
             o.PollInterval = TimeSpan.FromMilliseconds(settings.PollMilliseconds);
             o.ShutdownTimeout = TimeSpan.FromMilliseconds(settings.ShutdownMilliseconds);
+            if (settings.SucceededRetentionMilliseconds is { } retention)
+            {
+                o.SucceededRetention = TimeSpan.FromMilliseconds(retention);
+            }
         })
         .AddHandler<WorkHandler, WorkJob>()
         .AddHandler<FailFastHandler, FailFastJob>()
