@@ -40,8 +40,10 @@ public sealed class ForgeJobsBuilder
     /// <summary>Keeps jobs in PostgreSQL: durable, and shared by every node that uses the same database and schema.
     /// The store creates or upgrades its schema at start-up unless <see cref="PostgresStoreOptions.AutoMigrate"/> is off.</summary>
     /// <param name="connectionString">An Npgsql connection string. The store owns the data source it builds from it, which
-    /// prepares its statements automatically (<c>Max Auto Prepare</c>, unless the string sets it) and keeps them prepared
-    /// across pooled opens (<c>No Reset On Close</c>).</param>
+    /// prepares its statements automatically (<c>Max Auto Prepare</c>, unless the string sets it, or the options say that
+    /// connections go through a transaction-mode pooler: <see cref="PostgresStoreOptions.PollOnly"/> or a
+    /// <see cref="PostgresStoreOptions.ListenConnectionString"/>) and keeps them prepared across pooled opens
+    /// (<c>No Reset On Close</c>).</param>
     /// <param name="configure">Sets the schema, migration, timeouts and notification options.</param>
     /// <exception cref="ArgumentException">The connection string is not one Npgsql can read, or an option breaks its
     /// rule; the message states the rule and never quotes a connection string.</exception>
@@ -53,7 +55,11 @@ public sealed class ForgeJobsBuilder
             throw new ArgumentException(error, nameof(connectionString));
         }
 
-        return UsePostgres(_ => NpgsqlDataSource.Create(PostgresConnections.ForStore(connectionString)), ownsDataSource: true, configure, connectionString);
+        return UsePostgres(
+            (_, options) => NpgsqlDataSource.Create(PostgresConnections.ForStore(connectionString, throughPooler: options.PollOnly || options.ListenConnectionString is not null)),
+            ownsDataSource: true,
+            configure,
+            connectionString);
     }
 
     /// <summary>Keeps jobs in PostgreSQL through the host's own data source (which the host disposes).</summary>
@@ -61,13 +67,13 @@ public sealed class ForgeJobsBuilder
     public ForgeJobsBuilder UsePostgres(NpgsqlDataSource dataSource, Action<PostgresStoreOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
-        return UsePostgres(_ => dataSource, ownsDataSource: false, configure);
+        return UsePostgres((_, _) => dataSource, ownsDataSource: false, configure);
     }
 
     // listenConnectionString: where the notifier listens when the options name no other place, on a data source of its
     // own, since the store's skips the reset of connections returned to its pool.
     private ForgeJobsBuilder UsePostgres(
-        Func<IServiceProvider, NpgsqlDataSource> dataSource, bool ownsDataSource, Action<PostgresStoreOptions>? configure, string? listenConnectionString = null)
+        Func<IServiceProvider, PostgresStoreOptions, NpgsqlDataSource> dataSource, bool ownsDataSource, Action<PostgresStoreOptions>? configure, string? listenConnectionString = null)
     {
         var options = new PostgresStoreOptions();
         configure?.Invoke(options);
@@ -89,7 +95,7 @@ public sealed class ForgeJobsBuilder
 
         Services.Replace(ServiceDescriptor.Singleton<IJobStore>(sp =>
         {
-            var source = dataSource(sp);
+            var source = dataSource(sp, options);
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Forge.Jobs.Postgres");
             var notifier = (options.ListenConnectionString ?? listenConnectionString) is { } listen
                 ? new PostgresNotifier(NpgsqlDataSource.Create(listen), ownsDataSource: true, logger)

@@ -19,12 +19,16 @@ public sealed class PostgresStoreOptions
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Turns off LISTEN/NOTIFY: nodes find new jobs by polling only. Needed when every connection goes
-    /// through a transaction-mode pooler and no <see cref="ListenConnectionString"/> reaches PostgreSQL directly.</summary>
+    /// through a transaction-mode pooler and no <see cref="ListenConnectionString"/> reaches PostgreSQL directly. The store
+    /// then does not prepare statements automatically, unless its connection string sets <c>Max Auto Prepare</c>.</summary>
     /// <value>Defaults to <see langword="false"/>: notifications wake idle nodes within milliseconds.</value>
     public bool PollOnly { get; set; }
 
     /// <summary>A connection string for the one long-lived LISTEN connection of each node, for deployments whose
-    /// main connection string goes through a transaction-mode pooler (LISTEN needs a session).</summary>
+    /// main connection string goes through a transaction-mode pooler (LISTEN needs a session). When it is set, the store
+    /// does not prepare statements automatically on its main connections, unless their connection string sets
+    /// <c>Max Auto Prepare</c>: through the pooler, a prepared statement may be missing from, or another one under its
+    /// name, on the server connection that a later call reaches.</summary>
     /// <value>Defaults to none: the store's own data source is used.</value>
     public string? ListenConnectionString { get; set; }
 }

@@ -42,6 +42,9 @@ public sealed record NodeSettings
     /// a container's memory limit would.</summary>
     public long? GcHeapHardLimitBytes { get; init; }
 
+    /// <summary>How long succeeded jobs are kept before the leader's pruner deletes them; the library's default when null.</summary>
+    public int? SucceededRetentionMilliseconds { get; init; }
+
     /// <summary>How far this node's clock is from the real one.</summary>
     public double ClockOffsetSeconds { get; init; }
 

@@ -45,6 +45,10 @@ builder.Services.AddForgeJobs(forge =>
             o.PollInterval = TimeSpan.FromMilliseconds(settings.PollMilliseconds);
             o.ShutdownTimeout = TimeSpan.FromMilliseconds(settings.ShutdownMilliseconds);
             o.MaxClaimBytes = settings.MaxClaimBytes ?? o.MaxClaimBytes;
+            if (settings.SucceededRetentionMilliseconds is { } retention)
+            {
+                o.SucceededRetention = TimeSpan.FromMilliseconds(retention);
+            }
         })
         .AddHandler<WorkHandler, WorkJob>()
         .AddHandler<FailFastHandler, FailFastJob>()

@@ -44,8 +44,7 @@ public sealed class PostgresRestartTests(PostgresDatabase database, ITestOutputH
                 100, "100 jobs to succeed since the last restart");
             await using (await scenario.FaultAsync("pg-restart"))
             {
-                await Task.Run(() => PostgresBinaries.Run(Path.Combine(server.BinDirectory!, "pg_ctl"), ["-D", server.DataDirectory!, "-m", "immediate", "-w", "-t", "60", "restart"],
-                    asPostgres: Environment.UserName == "root"));
+                await Task.Run(server.RestartImmediately);
             }
 
             // The fault starts before pg_ctl is called, on the database clock; completions after it are stored by the

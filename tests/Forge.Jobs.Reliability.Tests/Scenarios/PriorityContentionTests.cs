@@ -21,7 +21,7 @@ public sealed class PriorityContentionTests(PostgresDatabase database, ITestOutp
     public async Task TenNodesOneQueue_200kJobsOfMixedPriorities_InvariantsHold_NoDeadlock_HigherPrioritiesWaitLess()
     {
         await using var scenario = await Scenario.CreateAsync(database);
-        var log = await PostgresLogAsync();
+        var log = (await PostgresServer.GetAsync()).LogFile;
         var logStart = log is null ? 0 : new FileInfo(log).Length;
         var elapsed = Stopwatch.StartNew();
 
@@ -81,13 +81,6 @@ public sealed class PriorityContentionTests(PostgresDatabase database, ITestOutp
         }
 
         return waits;
-    }
-
-    /// <summary>The log of the cluster these tests started, or null when the server is another one.</summary>
-    private static async Task<string?> PostgresLogAsync()
-    {
-        var server = await PostgresServer.GetAsync();
-        return server.DataDirectory is { } data ? Path.Combine(Path.GetDirectoryName(data)!, "postgres.log") : null;
     }
 
     private static async Task<string> ReadFromAsync(string path, long offset)

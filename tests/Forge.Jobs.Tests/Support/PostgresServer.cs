@@ -29,6 +29,21 @@ internal sealed class PostgresServer
 
     public string? BinDirectory { get; }
 
+    /// <summary>The server log of a cluster these tests started, else null.</summary>
+    public string? LogFile => DataDirectory is null ? null : Path.Combine(Path.GetDirectoryName(DataDirectory)!, "postgres.log");
+
+    /// <summary>Restarts a cluster these tests started with <c>pg_ctl restart -m immediate</c> (a crash: no checkpoint,
+    /// every connection cut), logging to the same file, and returns once it accepts connections again.</summary>
+    public void RestartImmediately()
+    {
+        if (DataDirectory is null || BinDirectory is null)
+        {
+            throw new InvalidOperationException($"Only a cluster these tests started can be restarted; {EnvironmentVariable} names another server.");
+        }
+
+        PostgresBinaries.Run(Path.Combine(BinDirectory, "pg_ctl"), ["-D", DataDirectory, "-l", LogFile!, "-m", "immediate", "-w", "-t", "60", "restart"], Environment.UserName == "root");
+    }
+
     public static Task<PostgresServer> GetAsync() => Shared.Value;
 
     /// <summary>Creates an empty database and returns a connection string to it.</summary>

@@ -33,18 +33,24 @@ internal static class PostgresConnections
         }
     }
 
-    /// <summary>The connection string of the store's own data source: automatic preparation on, unless the string says
-    /// how many to prepare, and no reset of a connection returned to the pool, which would discard its prepared statements
-    /// (PostgreSQL's DISCARD ALL). The store leaves no session state behind: its settings are local to a transaction, and
-    /// it listens on a data source of its own.</summary>
-    public static string ForStore(string connectionString)
+    /// <summary>The connection string of the store's own data source: no reset of a connection returned to the pool, which
+    /// would discard its prepared statements (PostgreSQL's DISCARD ALL), and automatic preparation on, unless the string
+    /// says how many to prepare or <paramref name="throughPooler"/>. Behind a transaction-mode pooler a later statement may
+    /// reach a server connection that never saw the prepared one, or one that prepared another statement under the same
+    /// name. The store leaves no session state behind: its settings are local to a transaction, and it listens on a data
+    /// source of its own.</summary>
+    /// <param name="connectionString">The caller's connection string.</param>
+    /// <param name="throughPooler">Whether the options say that connections go through a transaction-mode pooler
+    /// (<see cref="PostgresStoreOptions.PollOnly"/>, or a <see cref="PostgresStoreOptions.ListenConnectionString"/> of
+    /// its own).</param>
+    public static string ForStore(string connectionString, bool throughPooler)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         // Npgsql's builder knows every keyword; only the string itself tells whether the caller chose a value.
         var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
         if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey(nameof(NpgsqlConnectionStringBuilder.MaxAutoPrepare)))
         {
-            builder.MaxAutoPrepare = MaxAutoPrepare;
+            builder.MaxAutoPrepare = throughPooler ? 0 : MaxAutoPrepare;
         }
 
         builder.NoResetOnClose = true;

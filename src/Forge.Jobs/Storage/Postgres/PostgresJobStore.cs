@@ -32,6 +32,9 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
     /// <summary>The NOTIFY channel of this schema's cluster.</summary>
     public string Channel { get; }
 
+    /// <summary>Where the store's own connections come from.</summary>
+    public NpgsqlDataSource DataSource => _dataSource;
+
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         if (_initialized)
