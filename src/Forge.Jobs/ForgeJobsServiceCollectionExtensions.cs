@@ -36,6 +36,7 @@ public static class ForgeJobsServiceCollectionExtensions
         services.TryAddSingleton<RetryPolicy>();
         services.TryAddSingleton<QueueControl>();
         services.TryAddSingleton<Scheduling.CronContext>();
+        services.TryAddSingleton(static sp => new Diagnostics.ForgeJobsMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<IJobClient, JobClient>();
         services.AddSingleton<JobProcessor>();
         services.AddSingleton<IJobNode>(static sp => sp.GetRequiredService<JobProcessor>());

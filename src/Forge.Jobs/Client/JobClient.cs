@@ -10,7 +10,8 @@ namespace Forge.Jobs.Client;
 
 /// <summary>The client: validates what callers pass, then asks the store. Queue settings made here also reach this
 /// process's node at once through <c>control</c> (absent when the client is built without a node), and schedule changes wake its scheduler through <c>cron</c>.</summary>
-internal sealed partial class JobClient(IJobStore store, JobTypeRegistry registry, QueueControl? control = null, Scheduling.CronContext? cron = null) : IJobClient
+internal sealed partial class JobClient(
+    IJobStore store, JobTypeRegistry registry, QueueControl? control = null, Scheduling.CronContext? cron = null, Diagnostics.ForgeJobsMetrics? metrics = null) : IJobClient
 {
     public const int MaxListLimit = 1000;
 
@@ -62,16 +63,15 @@ internal sealed partial class JobClient(IJobStore store, JobTypeRegistry registr
         return ids;
     }
 
-    private Task<IReadOnlyList<InsertedJob>> InsertAsync(IReadOnlyList<NewJob> rows, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<InsertedJob>> InsertAsync(IReadOnlyList<NewJob> rows, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
     {
-        if (transaction is null)
-        {
-            return store.InsertManyAsync(rows, cancellationToken);
-        }
-
-        return store is PostgresJobStore postgres
-            ? postgres.InsertManyAsync(rows, transaction, cancellationToken)
-            : throw new InvalidOperationException("Enqueueing inside a transaction needs the PostgreSQL store: call UsePostgres in AddForgeJobs.");
+        var inserted = transaction is null
+            ? await store.InsertManyAsync(rows, cancellationToken).ConfigureAwait(false)
+            : store is PostgresJobStore postgres
+                ? await postgres.InsertManyAsync(rows, transaction, cancellationToken).ConfigureAwait(false)
+                : throw new InvalidOperationException("Enqueueing inside a transaction needs the PostgreSQL store: call UsePostgres in AddForgeJobs.");
+        metrics?.Enqueued(rows, inserted);
+        return inserted;
     }
 
     public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default) =>

@@ -10,7 +10,8 @@ namespace Forge.Jobs.Maintenance;
 /// <summary>On the leader only, finds running jobs whose lease expired (their node died, hung or lost the database) and fails that
 /// attempt through the normal retry rules. The completion is fenced on the expired lease itself, so a node that
 /// renews or completes at the last moment wins, and two rescuers never rescue one attempt twice.</summary>
-internal sealed class JobRescuer(IJobStore store, RetryPolicy retryPolicy, LeaderElection leadership, ForgeJobsOptions options, TimeProvider time, ILogger logger)
+internal sealed class JobRescuer(
+    IJobStore store, RetryPolicy retryPolicy, LeaderElection leadership, ForgeJobsMetrics metrics, ForgeJobsOptions options, TimeProvider time, ILogger logger)
 {
     private const int BatchSize = 500;
 
@@ -53,6 +54,13 @@ internal sealed class JobRescuer(IJobStore store, RetryPolicy retryPolicy, Leade
         if (completions.Count > refused.Count)
         {
             Log.JobsRescued(logger, completions.Count - refused.Count);
+            foreach (var lease in expired)
+            {
+                if (!refused.Any(r => r.Id == lease.Id))
+                {
+                    metrics.Rescued(lease.Queue, lease.Type);
+                }
+            }
         }
 
         return expired.Count;

@@ -11,7 +11,7 @@ namespace Forge.Jobs.Processing;
 /// those jobs, so a live node never keeps a job running that it could not finish. After each batch is stored,
 /// <c>stored</c> runs: the jobs in it no longer count as running. Once the store has answered for a batch, or the
 /// completer gave it up, the node no longer holds its attempts (<paramref name="held"/>).</summary>
-internal sealed class JobCompleter(IJobStore store, HeldJobs held, ForgeJobsOptions options, TimeProvider time, ILogger logger, Action stored)
+internal sealed class JobCompleter(IJobStore store, HeldJobs held, ForgeJobsOptions options, ForgeJobsMetrics metrics, TimeProvider time, ILogger logger, Action stored)
 {
     private const int MaxBatch = 1000;
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
@@ -77,6 +77,8 @@ internal sealed class JobCompleter(IJobStore store, HeldJobs held, ForgeJobsOpti
                 {
                     Log.LeaseLost(logger, completion.Id, completion.Attempt);
                 }
+
+                metrics.LeasesLost(refused.Count);
 
                 stored();
                 return;

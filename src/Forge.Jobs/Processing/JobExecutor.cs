@@ -15,6 +15,7 @@ internal sealed class JobExecutor(
     RetryPolicy retryPolicy,
     RunningJobs running,
     AttemptServices attemptServices,
+    ForgeJobsMetrics metrics,
     TimeProvider time,
     ILoggerFactory loggerFactory)
 {
@@ -26,6 +27,15 @@ internal sealed class JobExecutor(
 
     /// <returns>The attempt's outcome to store, or <see langword="null"/> when the handler stored it itself.</returns>
     public async Task<Completion?> RunAsync(ClaimedJob job)
+    {
+        var startedAt = time.GetTimestamp();
+        metrics.Started(job);
+        var completion = await RunAttemptAsync(job).ConfigureAwait(false);
+        metrics.Completed(job, completion?.Outcome ?? CompletionOutcome.Succeeded, time.GetElapsedTime(startedAt));
+        return completion;
+    }
+
+    private async Task<Completion?> RunAttemptAsync(ClaimedJob job)
     {
         var attempt = new RunningJob(job, time);
         running.Add(attempt);

@@ -57,24 +57,26 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
         TimeProvider time,
         ILoggerFactory loggerFactory,
         QueueControl queueControl,
-        CronContext cron)
+        CronContext cron,
+        ForgeJobsMetrics metrics)
     {
         _store = store;
         _options = options.Value;
         _time = time;
         _logger = loggerFactory.CreateLogger("Forge.Jobs.Processing");
         _leaseKeeper = new LeaseKeeper(store, _running, _options, time, _logger);
-        _executor = new JobExecutor(services, registry, retryPolicy, _running, new AttemptServices(_leaseKeeper, store, registry.Serializer), time, loggerFactory);
-        _completer = new JobCompleter(store, _held, _options, time, _logger, OutcomesStored);
+        _executor = new JobExecutor(services, registry, retryPolicy, _running, new AttemptServices(_leaseKeeper, store, registry.Serializer), metrics, time, loggerFactory);
+        _completer = new JobCompleter(store, _held, _options, metrics, time, _logger, OutcomesStored);
         _leadership = new LeaderElection(store, _options, time, _logger) { Elected = cron.Signal };
-        _rescuer = new JobRescuer(store, retryPolicy, _leadership, _options, time, _logger);
+        _rescuer = new JobRescuer(store, retryPolicy, _leadership, metrics, _options, time, _logger);
         _pruner = new JobPruner(store, _leadership, _options, time, _logger);
-        _scheduler = new CronScheduler(store, () => _leadership.IsLeader, cron, registry, _options, loggerFactory.CreateLogger("Forge.Jobs.Scheduling"));
+        _scheduler = new CronScheduler(store, () => _leadership.IsLeader, cron, registry, _options, loggerFactory.CreateLogger("Forge.Jobs.Scheduling"), metrics);
         foreach (var queue in registry.Queues)
         {
             _queues.Add(queue.Name, new QueueRunner(queue, RunAsync, SlotFreed));
         }
 
+        metrics.ObserveRunning(() => _running.Count);
         _fetcher = new JobFetcher(store, _queues, _held, Release, _options, time, _logger);
         _queueControl = queueControl;
         queueControl.Attach(_queues, SlotFreed, _logger);

@@ -21,7 +21,8 @@ internal sealed class CronScheduler(
     CronContext cron,
     JobTypeRegistry registry,
     ForgeJobsOptions options,
-    ILogger logger)
+    ILogger logger,
+    Diagnostics.ForgeJobsMetrics? metrics = null)
 {
     public const int PageSize = 100;
 
@@ -167,6 +168,8 @@ internal sealed class CronScheduler(
             Log.ScheduleFireLost(logger, definition.Name, cursor);
             return null;
         }
+
+        metrics?.Enqueued(jobs);
 
         if (plan.FirstMissed is { } firstMissed)
         {

@@ -39,7 +39,8 @@ internal sealed record ClaimRequest(string LeaseOwner, TimeSpan LeaseDuration, I
 internal readonly record struct QueueLimit(string Queue, int Limit);
 
 /// <summary>A job claimed under a lease: everything the engine needs to run one attempt. <see cref="Failures"/>
-/// counts its failed attempts so far; attempts handed back by a shutdown are not failures.</summary>
+/// counts its failed attempts so far; attempts handed back by a shutdown are not failures. <see cref="Waited"/> is how
+/// long it waited from due to claimed, on the store's clock.</summary>
 internal sealed record ClaimedJob(
     JobId Id,
     string Type,
@@ -51,7 +52,8 @@ internal sealed record ClaimedJob(
     string Payload,
     RetryBackoff? Backoff,
     string LeaseOwner,
-    int Failures);
+    int Failures,
+    TimeSpan Waited);
 
 internal enum CompletionOutcome
 {

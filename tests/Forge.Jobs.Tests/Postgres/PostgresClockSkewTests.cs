@@ -1,3 +1,4 @@
+using Forge.Jobs.Diagnostics;
 using System.Diagnostics;
 using System.Globalization;
 using Forge.Jobs.Client;
@@ -56,7 +57,7 @@ public sealed class PostgresClockSkewTests(PostgresDatabase database) : Postgres
         var leadership = new LeaderElection(store, options, fast, NullLogger.Instance);
         await leadership.RenewAsync(default);
         Assert.True(leadership.IsLeader);
-        var rescuer = new JobRescuer(store, new RetryPolicy(new JobTypeRegistry(Options.Create(options))), leadership, options, fast, NullLogger.Instance);
+        var rescuer = new JobRescuer(store, new RetryPolicy(new JobTypeRegistry(Options.Create(options))), leadership, new ForgeJobsMetrics(), options, fast, NullLogger.Instance);
 
         await rescuer.RescueAsync(default);
 

@@ -1,3 +1,4 @@
+using Forge.Jobs.Diagnostics;
 using System.Diagnostics;
 using Forge.Jobs.Leadership;
 using Forge.Jobs.Maintenance;
@@ -80,7 +81,7 @@ public sealed class PostgresNetworkTests(PostgresDatabase database) : PostgresSt
         var released = await node.ReleaseLeasesAsync(NodeA, keep: [], "answer lost", default);
         await Task.Delay(TimeSpan.FromSeconds(1.5));
         var options = new ForgeJobsOptions();
-        var rescuer = new JobRescuer(direct, new RetryPolicy(new JobTypeRegistry(Options.Create(options))), new LeaderElection(direct, options, TimeProvider.System, NullLogger.Instance), options, TimeProvider.System, NullLogger.Instance);
+        var rescuer = new JobRescuer(direct, new RetryPolicy(new JobTypeRegistry(Options.Create(options))), new LeaderElection(direct, options, TimeProvider.System, NullLogger.Instance), new ForgeJobsMetrics(), options, TimeProvider.System, NullLogger.Instance);
         await rescuer.RescueAsync(default);
 
         var job = (await direct.GetAsync(id, default))!;

@@ -87,6 +87,16 @@ public abstract partial class JobStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Claim_ReportsHowLongEachJobWaitedSinceItWasDue()
+    {
+        await InsertAsync(TestJobs.New(runAt: DateTimeOffset.UtcNow.AddHours(-1)));
+
+        var waited = Assert.Single(await ClaimAsync(NodeA)).Waited;
+
+        Assert.InRange(waited, TimeSpan.FromMinutes(59), TimeSpan.FromMinutes(61));
+    }
+
+    [Fact]
     public async Task Insert_SameIdempotencyKeyTwice_ReturnsTheFirstJobAndStoresOne()
     {
         var first = await Store.InsertManyAsync([TestJobs.New(idempotencyKey: "order-42", payload: """{"n":1}""")], default);

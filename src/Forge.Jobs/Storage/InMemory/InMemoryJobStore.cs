@@ -149,7 +149,7 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
                 _running.Add(job);
                 (claimed ??= []).Add(new ClaimedJob(
                     new JobId(job.Id), job.Type, job.Queue, job.Priority, job.Attempt, job.MaxRetries,
-                    job.Timeout, job.Payload, job.Backoff, request.LeaseOwner, job.Failures));
+                    job.Timeout, job.Payload, job.Backoff, request.LeaseOwner, job.Failures, now - job.RunAt));
             }
 
             DateTimeOffset? nextDue = null;

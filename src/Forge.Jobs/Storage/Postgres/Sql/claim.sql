@@ -73,6 +73,7 @@ info AS (
            (SELECT coalesce(sum(bytes), 0) FROM picked WHERE taken)::bigint AS bytes
 )
 SELECT c.id, c.type, c.queue, c.priority, c.attempt, c.max_retries, c.timeout_ms, c.payload, c.backoff_initial_ms,
-       c.backoff_max_ms, c.backoff_jitter, c.failures, info.next_due_ms, info.unlocked, info.cut, info.bytes
+       c.backoff_max_ms, c.backoff_jitter, c.failures, info.next_due_ms, info.unlocked, info.cut, info.bytes,
+       greatest((extract(epoch FROM now() - c.run_at) * 1000)::bigint, 0) AS waited_ms
 FROM info LEFT JOIN claimed AS c ON true
 ORDER BY c.priority DESC, c.run_at, c.id;
