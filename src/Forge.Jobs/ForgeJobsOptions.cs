@@ -35,6 +35,12 @@ public sealed class ForgeJobsOptions
     /// <value>Defaults to 15 seconds.</value>
     public TimeSpan RescueInterval { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>How often the leader reads every queue's depth by state and the live nodes for the cluster gauges of the
+    /// <c>Forge.Jobs</c> meter (docs/observability.md). One query pass per interval, on the leader only; on PostgreSQL
+    /// it counts the jobs table, retained finished jobs included.</summary>
+    /// <value>Defaults to 15 seconds.</value>
+    public TimeSpan ClusterMetricsInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>How long shutdown waits for running jobs before it cancels them and hands them back to the queue.
     /// Cancelled handlers then get up to 6 seconds to stop, outcomes up to 5 seconds to be stored and leaving the
     /// cluster up to 2 seconds, so a stop takes at most this plus 13 seconds. Keep the host's

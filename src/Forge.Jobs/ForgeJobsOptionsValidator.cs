@@ -26,6 +26,7 @@ internal sealed class ForgeJobsOptionsValidator : IValidateOptions<ForgeJobsOpti
         Interval(errors, nameof(options.LeaseRenewInterval), options.LeaseRenewInterval);
         Interval(errors, nameof(options.PollInterval), options.PollInterval);
         Interval(errors, nameof(options.RescueInterval), options.RescueInterval);
+        Interval(errors, nameof(options.ClusterMetricsInterval), options.ClusterMetricsInterval);
         if (options.LeaseRenewInterval >= options.LeaseDuration)
         {
             errors.Add($"ForgeJobsOptions.LeaseRenewInterval ({options.LeaseRenewInterval}) must be shorter than LeaseDuration ({options.LeaseDuration}), or leases lapse between renewals; a third of LeaseDuration is a good value.");

@@ -44,6 +44,17 @@ internal sealed class ForgeJobsMetrics : IDisposable
     public void ObserveRunning(Func<int> running) =>
         _meter.CreateObservableUpDownCounter("forge.jobs.running", running, "{job}", "Attempts running on this node now.");
 
+    /// <summary>Reports the cluster's figures of the leader's last reading, when this node leads: every queue's jobs by
+    /// state (each state, zeros included, so that a series does not vanish when its queue empties), its dead jobs, and
+    /// the live nodes.</summary>
+    public void ObserveCluster(Func<ClusterSample?> latest)
+    {
+        _meter.CreateObservableGauge("forge.jobs.queue.depth", () => Depths(latest()), "{job}", "Jobs in each queue by state, as the leader last read them.");
+        _meter.CreateObservableGauge("forge.jobs.dead_letter.size", () => DeadLetters(latest()), "{job}", "Dead jobs in each queue, as the leader last read them.");
+        _meter.CreateObservableGauge<int>(
+            "forge.jobs.nodes.live", () => latest() is { } sample ? [new Measurement<int>(sample.LiveNodes)] : [], "{node}", "Nodes whose heartbeat is younger than a lease, as the leader last read them.");
+    }
+
     /// <param name="jobs">The jobs of one insert.</param>
     /// <param name="inserted">The store's answer for each, when it may have returned existing jobs for their keys.</param>
     public void Enqueued(IReadOnlyList<NewJob> jobs, IReadOnlyList<InsertedJob>? inserted = null)
@@ -81,6 +92,25 @@ internal sealed class ForgeJobsMetrics : IDisposable
     public void LeasesLost(int count) => _leasesLost.Add(count);
 
     public void Dispose() => _meter.Dispose();
+
+    private static IEnumerable<Measurement<long>> Depths(ClusterSample? sample)
+    {
+        foreach (var queue in sample?.Queues ?? [])
+        {
+            foreach (var state in Enum.GetValues<JobState>())
+            {
+                yield return new Measurement<long>(queue.Counts.GetValueOrDefault(state), new("queue", queue.Name), new("state", state.ToName()));
+            }
+        }
+    }
+
+    private static IEnumerable<Measurement<long>> DeadLetters(ClusterSample? sample)
+    {
+        foreach (var queue in sample?.Queues ?? [])
+        {
+            yield return new Measurement<long>(queue.Counts.GetValueOrDefault(JobState.Dead), new KeyValuePair<string, object?>("queue", queue.Name));
+        }
+    }
 
     private static TagList Tags(string queue, string type) => new() { { "queue", queue }, { "type", type } };
 

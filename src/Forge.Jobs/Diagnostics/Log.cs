@@ -99,6 +99,9 @@ internal static partial class Log
     [LoggerMessage(37, LogLevel.Warning, "Node {NodeId} stopped without handing back the jobs that a failed claim may have taken for it; they are rescued once their leases expire")]
     public static partial void ReleaseUnknownAtStopFailed(ILogger logger, Exception exception, string nodeId);
 
+    [LoggerMessage(38, LogLevel.Warning, "Reading the queues' depths and the live nodes for the cluster metrics failed; the gauges report nothing until the next reading")]
+    public static partial void ClusterSampleFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(30, LogLevel.Warning, "Shutdown timeout of {Timeout} passed with {Count} jobs running; cancelling them and handing them back to their queues")]
     public static partial void ShutdownCancelling(ILogger logger, TimeSpan timeout, int count);
 

@@ -37,6 +37,7 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
     private readonly LeaderElection _leadership;
     private readonly HeartbeatSender _heartbeat;
     private readonly JobPruner _pruner;
+    private readonly ClusterSampler _sampler;
     private readonly QueueControl _queueControl;
     private readonly CronScheduler _scheduler;
     private readonly CancellationTokenSource _stopClaiming = new();
@@ -76,7 +77,9 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
             _queues.Add(queue.Name, new QueueRunner(queue, RunAsync, SlotFreed));
         }
 
+        _sampler = new ClusterSampler(store, _leadership, _options, time, _logger);
         metrics.ObserveRunning(() => _running.Count);
+        metrics.ObserveCluster(() => _sampler.Latest);
         _fetcher = new JobFetcher(store, _queues, _held, Release, _options, time, _logger);
         _queueControl = queueControl;
         queueControl.Attach(_queues, SlotFreed, _logger);
@@ -119,6 +122,7 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
             leading,
             Task.Run(() => _rescuer.RunAsync(_stopMaintenance.Token), CancellationToken.None),
             Task.Run(() => _pruner.RunAsync(_stopMaintenance.Token), CancellationToken.None),
+            Task.Run(() => _sampler.RunAsync(_stopMaintenance.Token), CancellationToken.None),
             scheduling);
         Log.NodeStarted(_logger, NodeId, string.Join(", ", _queues.Values.Select(q => $"{q.Name} ({q.Concurrency})")));
     }
