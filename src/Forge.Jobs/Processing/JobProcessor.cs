@@ -90,6 +90,9 @@ internal sealed class JobProcessor : IHostedService, IJobNode, IJobStoreListener
 
     public bool IsDraining => _stopClaiming.IsCancellationRequested;
 
+    /// <summary>Whether the node has started and its claim loop still runs (it ends at a drain or a stop).</summary>
+    public bool IsRunning => _subscription is not null && !_fetching.IsCompleted;
+
     internal NodeLoad Load => new(_queues.Values.Sum(q => q.Held), _running.Count, _completer.Queued);
 
     public async Task StartAsync(CancellationToken cancellationToken)
