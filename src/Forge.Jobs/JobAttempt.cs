@@ -15,7 +15,16 @@ public sealed record JobAttempt(
     DateTimeOffset StartedAt,
     DateTimeOffset FinishedAt,
     AttemptOutcome Outcome,
-    string? Error);
+    string? Error)
+{
+    /// <summary>The lines the handler wrote through <see cref="JobContext.Logger"/> during this attempt, oldest first:
+    /// those of level <see cref="Microsoft.Extensions.Logging.LogLevel.Information"/> and above, at most
+    /// 100 lines and 16,384 characters of message and exception text. When the handler wrote more,
+    /// the first lines are kept and a last line of level <see cref="Microsoft.Extensions.Logging.LogLevel.Warning"/>
+    /// says how many were dropped. Empty for an attempt that logged nothing and for one whose lease expired (its node
+    /// stopped before it could store them).</summary>
+    public IReadOnlyList<JobLogLine> Logs { get; init; } = [];
+}
 
 /// <summary>How an attempt ended.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<AttemptOutcome>))]

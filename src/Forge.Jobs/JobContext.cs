@@ -12,13 +12,14 @@ namespace Forge.Jobs;
 public sealed class JobContext
 {
     private readonly RunningJob _attempt;
+    private readonly ILogger _logger;
     private readonly AttemptServices _services;
 
     internal JobContext(RunningJob attempt, ILogger logger, AttemptServices services)
     {
         _attempt = attempt;
+        _logger = logger;
         _services = services;
-        Logger = logger;
     }
 
     private ClaimedJob Claimed => _attempt.Job;
@@ -44,8 +45,10 @@ public sealed class JobContext
     /// <summary>Whether a failure of this attempt makes the job dead instead of retrying it.</summary>
     public bool IsLastAttempt => Claimed.Failures + 1 > Claimed.MaxRetries;
 
-    /// <summary>A logger whose scope carries the job id, type, queue and attempt.</summary>
-    public ILogger Logger { get; }
+    /// <summary>A logger whose scope carries the job id, type, queue and attempt. Its lines go to the host's logging,
+    /// and those of level <see cref="LogLevel.Information"/> and above are also kept in the job's history with this
+    /// attempt (<see cref="JobAttempt.Logs"/>), up to 100 lines and 16,384 characters.</summary>
+    public ILogger Logger => _attempt.Logger(_logger);
 
     /// <summary>Extends this attempt's lease now, for a handler about to do a long step. Leases are also
     /// extended in the background while the handler runs, so most handlers never call this.</summary>
@@ -89,7 +92,8 @@ public sealed class JobContext
 
     /// <summary>Marks this job succeeded inside the handler's own transaction on the store's PostgreSQL database,
     /// so that the handler's writes and the job's completion commit together or not at all. Call it just before
-    /// committing; after the handler returns, the node stores nothing more for this attempt. If the transaction
+    /// committing; after the handler returns, the node stores nothing more for this attempt, so the history keeps the
+    /// lines logged before this call and not those logged after it. If the transaction
     /// rolls back instead, the job stays running until its lease expires and is then retried.</summary>
     /// <exception cref="LeaseLostException">The attempt lost its lease: do not commit.</exception>
     /// <exception cref="InvalidOperationException">The store is not the PostgreSQL store, or the transaction is not
@@ -107,7 +111,7 @@ public sealed class JobContext
         ArgumentNullException.ThrowIfNull(transaction);
         var store = _services.Store as PostgresJobStore
             ?? throw new InvalidOperationException("Completing a job inside a transaction needs the PostgreSQL store: call UsePostgres in AddForgeJobs.");
-        var completion = new Completion(Claimed.Id, Claimed.LeaseOwner, Claimed.Attempt, CompletionOutcome.Succeeded, Result: result);
+        var completion = new Completion(Claimed.Id, Claimed.LeaseOwner, Claimed.Attempt, CompletionOutcome.Succeeded, Result: result, Logs: _attempt.Logs());
         var refused = await store.CompleteManyAsync([completion], transaction, cancellationToken).ConfigureAwait(false);
         if (refused.Count > 0)
         {

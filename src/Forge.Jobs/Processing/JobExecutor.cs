@@ -50,7 +50,7 @@ internal sealed class JobExecutor(
             var context = new JobContext(attempt, _jobLogger, attemptServices);
             invocation = Task.Run(() => invoker.InvokeAsync(services, job.Payload, context, attempt.Token), CancellationToken.None);
             var result = await AwaitHandlerAsync(invocation, attempt).ConfigureAwait(false);
-            return attempt.CompletedByHandler ? null : Succeeded(job, result);
+            return attempt.CompletedByHandler ? null : Succeeded(job, result, attempt.Logs());
         }
         catch (Exception exception)
         {
@@ -90,22 +90,23 @@ internal sealed class JobExecutor(
         }
     }
 
-    private Completion Succeeded(ClaimedJob job, string? result)
+    private Completion Succeeded(ClaimedJob job, string? result, JobLogLine[]? logs)
     {
         Log.JobSucceeded(_logger, job.Id);
-        return new Completion(job.Id, job.LeaseOwner, job.Attempt, CompletionOutcome.Succeeded, Result: result);
+        return new Completion(job.Id, job.LeaseOwner, job.Attempt, CompletionOutcome.Succeeded, Result: result, Logs: logs);
     }
 
     private Completion Failed(ClaimedJob job, RunningJob attempt, Exception failure)
     {
+        var logs = attempt.Logs();
         switch (attempt.Reason)
         {
             case StopReason.Cancelled:
                 Log.JobCancelled(_logger, job.Id);
-                return new Completion(job.Id, job.LeaseOwner, job.Attempt, CompletionOutcome.Cancelled, Error: "Cancelled while running.");
+                return new Completion(job.Id, job.LeaseOwner, job.Attempt, CompletionOutcome.Cancelled, Error: "Cancelled while running.", Logs: logs);
             case StopReason.Shutdown:
                 Log.JobReleased(_logger, job.Id, job.Attempt);
-                return new Completion(job.Id, job.LeaseOwner, job.Attempt, CompletionOutcome.Released, Error: $"Interrupted by the shutdown of node {job.LeaseOwner}.");
+                return new Completion(job.Id, job.LeaseOwner, job.Attempt, CompletionOutcome.Released, Error: $"Interrupted by the shutdown of node {job.LeaseOwner}.", Logs: logs);
         }
 
         var error = attempt.Reason == StopReason.None && attempt.Token.IsCancellationRequested && failure is OperationCanceledException
@@ -121,6 +122,6 @@ internal sealed class JobExecutor(
             Log.JobRetrying(_logger, failure, job.Id, job.Attempt, completion.RetryDelay);
         }
 
-        return completion;
+        return logs is null ? completion : completion with { Logs = logs };
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Forge.Jobs.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Forge.Jobs.Processing;
 
@@ -17,11 +18,14 @@ internal enum StopReason
 internal sealed class RunningJob : IDisposable
 {
     private readonly CancellationTokenSource _cancellation;
+    private readonly TimeProvider _time;
+    private AttemptLog? _log;
     private int _reason;
 
     public RunningJob(ClaimedJob job, TimeProvider time)
     {
         Job = job;
+        _time = time;
         // Clamped so that a timeout stored by some other producer cannot overflow the timer.
         _cancellation = new CancellationTokenSource(job.Timeout > JobDefaults.MaxTimeout ? JobDefaults.MaxTimeout : job.Timeout, time);
     }
@@ -32,6 +36,21 @@ internal sealed class RunningJob : IDisposable
     public bool CompletedByHandler { get; set; }
 
     public CancellationToken Token => _cancellation.Token;
+
+    /// <summary>The attempt's log on top of <paramref name="inner"/>, made on first use: a handler that never asks for
+    /// its logger costs nothing.</summary>
+    public ILogger Logger(ILogger inner)
+    {
+        if (Volatile.Read(ref _log) is { } log)
+        {
+            return log;
+        }
+
+        return Interlocked.CompareExchange(ref _log, new AttemptLog(inner, _time), null) ?? _log!;
+    }
+
+    /// <summary>The lines the handler logged so far, for the attempt's completion; <see langword="null"/> when none.</summary>
+    public JobLogLine[]? Logs() => Volatile.Read(ref _log)?.ToLines();
 
     /// <summary>The first reason given to <see cref="Stop"/>; <see cref="StopReason.None"/> with a fired token means timeout.</summary>
     public StopReason Reason => (StopReason)Volatile.Read(ref _reason);

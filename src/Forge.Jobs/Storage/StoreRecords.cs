@@ -75,7 +75,8 @@ internal enum CompletionOutcome
 
 /// <summary>The outcome of one attempt, fenced on (<see cref="Id"/>, <see cref="LeaseOwner"/>, <see cref="Attempt"/>).
 /// <see cref="Rescue"/> is set by the rescuer: such a completion applies only once the lease has expired, and the
-/// attempt is recorded as <see cref="AttemptOutcome.LeaseExpired"/>.</summary>
+/// attempt is recorded as <see cref="AttemptOutcome.LeaseExpired"/>. <see cref="Logs"/> are the lines the handler logged,
+/// stored with the attempt; <see langword="null"/> when it logged none.</summary>
 internal sealed record Completion(
     JobId Id,
     string LeaseOwner,
@@ -84,7 +85,8 @@ internal sealed record Completion(
     string? Result = null,
     string? Error = null,
     TimeSpan RetryDelay = default,
-    bool Rescue = false);
+    bool Rescue = false,
+    IReadOnlyList<JobLogLine>? Logs = null);
 
 internal readonly record struct LeaseRef(JobId Id, int Attempt);
 

@@ -79,6 +79,7 @@ public sealed class PostgresHotPathPlanTests(PostgresDatabase database) : Postgr
             new string?[n],
             new long[n],
             new bool[n],
+            PostgresJobStore.Jsonb(null),
             $"{schema}.jobs");
 
         var compared = Nodes(plan).Sum(node => Number(node, "Rows Removed by Join Filter"));

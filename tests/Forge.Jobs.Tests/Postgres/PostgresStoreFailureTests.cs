@@ -42,6 +42,25 @@ public sealed class PostgresStoreFailureTests(PostgresDatabase database) : Postg
         Assert.Equal(JobState.Succeeded, (await store.GetAsync(claimed[0].Id, default))!.State);
     }
 
+    // Same with a handler's log line: its message or exception may hold a NUL or half of a surrogate pair (the bound cuts
+    // lines too); each becomes U+FFFD instead of failing the batch.
+    [Fact]
+    public async Task Complete_OneLogLineWithANulAndALoneSurrogate_StoresItCleanedAndKeepsTheOtherOutcomes()
+    {
+        var store = await StoreAsync(NewSchema("nul_log"));
+        await store.InsertManyAsync([TestJobs.New(), TestJobs.New()], default);
+        var claimed = await ClaimAsync(store, 2, TimeSpan.FromHours(1));
+        JobLogLine[] lines = [new(DateTimeOffset.UtcNow, Microsoft.Extensions.Logging.LogLevel.Error, "bad header 'PK\0\0'", "cut \uD83D")];
+        var poisoned = new Completion(claimed[1].Id, NodeA, 1, CompletionOutcome.Dead, Error: "boom", Logs: lines);
+
+        var error = await Record.ExceptionAsync(() => store.CompleteManyAsync([Succeeded(claimed[0]), poisoned], default));
+
+        Assert.Null(error);
+        Assert.Equal(JobState.Succeeded, (await store.GetAsync(claimed[0].Id, default))!.State);
+        var stored = Assert.Single(Assert.Single(await store.GetAttemptsAsync(claimed[1].Id, default)).Logs);
+        Assert.Equal(("bad header 'PK\uFFFD\uFFFD'", "cut \uFFFD"), (stored.Message, stored.Exception));
+    }
+
     // Npgsql encodes text strictly, so an error that holds a lone surrogate fails the batch before it is even sent. RetryPolicy
     // makes one itself when it cuts an error at 16,384 characters between the two halves of a surrogate pair (an emoji).
     [Fact]

@@ -1,6 +1,7 @@
 using Forge.Jobs.Storage;
 using Forge.Jobs.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Forge.Jobs.Tests.Storage;
@@ -72,6 +73,17 @@ public sealed class PostgresTransactionTests(PostgresDatabase database) : IClass
     }
 
     [Fact]
+    public async Task Complete_InTheHandlersTransaction_KeepsTheLinesLoggedBeforeItInTheHistory()
+    {
+        var id = await Client.EnqueueAsync(new PlaceOrder(5, Fail: false));
+
+        await UntilStateAsync(id, JobState.Succeeded);
+
+        var line = Assert.Single(Assert.Single(await Client.GetAttemptsAsync(id)).Logs);
+        Assert.Equal("placing order 5", line.Message);
+    }
+
+    [Fact]
     public async Task Complete_InATransactionThatThenFails_RollsBackBoth()
     {
         var id = await Client.EnqueueAsync(new PlaceOrder(4, Fail: true));
@@ -100,7 +112,7 @@ internal sealed record PlaceOrder(int OrderId, bool Fail);
 internal sealed record OrderTable(string Name);
 
 /// <summary>Writes an order row and completes the job in the same transaction; optionally fails before committing.</summary>
-internal sealed class OrderHandler(NpgsqlDataSource dataSource, OrderTable table, Recorder recorder) : IJobHandler<PlaceOrder>
+internal sealed partial class OrderHandler(NpgsqlDataSource dataSource, OrderTable table, Recorder recorder) : IJobHandler<PlaceOrder>
 {
     public async Task HandleAsync(PlaceOrder job, JobContext context, CancellationToken cancellationToken)
     {
@@ -112,7 +124,9 @@ internal sealed class OrderHandler(NpgsqlDataSource dataSource, OrderTable table
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        Placing(context.Logger, job.OrderId);
         await context.CompleteAsync(transaction, cancellationToken);
+        Placed(context.Logger, job.OrderId);
         recorder.Ran(job.OrderId);
         if (job.Fail)
         {
@@ -121,4 +135,10 @@ internal sealed class OrderHandler(NpgsqlDataSource dataSource, OrderTable table
 
         await transaction.CommitAsync(cancellationToken);
     }
+
+    [LoggerMessage(1, LogLevel.Information, "placing order {OrderId}")]
+    private static partial void Placing(ILogger logger, int orderId);
+
+    [LoggerMessage(2, LogLevel.Information, "placed order {OrderId}")]
+    private static partial void Placed(ILogger logger, int orderId);
 }

@@ -618,7 +618,10 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
         var outcome = job.CancelRequested && completion.Outcome is CompletionOutcome.Retry or CompletionOutcome.Dead or CompletionOutcome.Released
             ? CompletionOutcome.Cancelled
             : completion.Outcome;
-        job.Attempts.Add(new JobAttempt(job.Attempt, job.LeaseOwner!, job.AttemptedAt!.Value, now, RecordedOutcome(completion, outcome), completion.Error));
+        job.Attempts.Add(new JobAttempt(job.Attempt, job.LeaseOwner!, job.AttemptedAt!.Value, now, RecordedOutcome(completion, outcome), completion.Error)
+        {
+            Logs = completion.Logs ?? [],
+        });
         _running.Remove(job);
         job.LeaseOwner = null;
         job.CancelRequested = false;

@@ -1,7 +1,8 @@
 namespace Forge.Jobs.Storage.Postgres;
 
 /// <summary>The column arrays of the completion statement, one element per <see cref="Completion"/>: text that
-/// PostgreSQL would refuse is made storable here.</summary>
+/// PostgreSQL would refuse is made storable here. <see cref="Logs"/> is <see langword="null"/> when no completion has log
+/// lines, so a batch whose handlers logged nothing sends one null instead of an array.</summary>
 internal readonly record struct CompletionParameters(
     long[] Ids,
     string[] Owners,
@@ -10,7 +11,8 @@ internal readonly record struct CompletionParameters(
     string?[] Results,
     string?[] Errors,
     long[] Delays,
-    bool[] Rescues)
+    bool[] Rescues,
+    string?[]? Logs)
 {
     public static CompletionParameters From(IReadOnlyList<Completion> completions)
     {
@@ -23,6 +25,7 @@ internal readonly record struct CompletionParameters(
         var errors = new string?[count];
         var delays = new long[count];
         var rescues = new bool[count];
+        string?[]? logs = null;
         for (var i = 0; i < count; i++)
         {
             var c = completions[i];
@@ -34,9 +37,13 @@ internal readonly record struct CompletionParameters(
             errors[i] = c.Error is null ? null : PostgresText.Clean(c.Error);
             delays[i] = (long)c.RetryDelay.TotalMilliseconds;
             rescues[i] = c.Rescue;
+            if (c.Logs is { Count: > 0 } lines)
+            {
+                (logs ??= new string?[count])[i] = AttemptLogJson.Write(lines);
+            }
         }
 
-        return new CompletionParameters(ids, owners, attempts, outcomes, results, errors, delays, rescues);
+        return new CompletionParameters(ids, owners, attempts, outcomes, results, errors, delays, rescues, logs);
     }
 
     private static string OutcomeCode(CompletionOutcome outcome) => outcome switch

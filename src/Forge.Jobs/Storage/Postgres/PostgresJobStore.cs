@@ -296,13 +296,13 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
 
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         var count = completions.Count;
-        var (ids, owners, attempts, outcomes, results, errors, delays, rescues) = CompletionParameters.From(completions);
+        var (ids, owners, attempts, outcomes, results, errors, delays, rescues, logs) = CompletionParameters.From(completions);
 
         // A rescue pass skips jobs locked by a handler's open transaction instead of waiting for them.
         var sql = completions.All(c => c.Rescue) ? _sql.Rescue : _sql.Complete;
         var batch = Batch(
             transaction,
-            BatchCommand(sql, ids, owners, attempts, outcomes, Jsonb(results), errors, delays, rescues, Channel),
+            BatchCommand(sql, ids, owners, attempts, outcomes, Jsonb(results), errors, delays, rescues, Jsonb(logs), Channel),
             BatchCommand(_sql.ResolveChildren, ids, Channel));
         await using (batch.ConfigureAwait(false))
         {
@@ -479,7 +479,10 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                 {
                     attempts.Add(new JobAttempt(
                         reader.GetInt32(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3),
-                        ParseOutcome(reader.GetString(4)), reader.IsDBNull(5) ? null : reader.GetString(5)));
+                        ParseOutcome(reader.GetString(4)), reader.IsDBNull(5) ? null : reader.GetString(5))
+                    {
+                        Logs = reader.IsDBNull(6) ? [] : AttemptLogJson.Read(reader.GetString(6)),
+                    });
                 }
 
                 return attempts;
@@ -675,8 +678,8 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                 Jitter = reader.GetDouble(first + 2),
             };
 
-    internal static NpgsqlParameter Jsonb(string?[] values) =>
-        new() { Value = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb };
+    internal static NpgsqlParameter Jsonb(string?[]? values) =>
+        new() { Value = values ?? (object)DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb };
 
     private NpgsqlCommand Command(string sql, params object?[] parameters) => Command(null, sql, parameters);
 

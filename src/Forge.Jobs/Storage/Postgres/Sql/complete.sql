@@ -5,9 +5,10 @@
 -- FOR UPDATE OF j (a completion waits for a row locked by a handler's own transaction, then re-checks its fence)
 -- or, for the rescuer, FOR UPDATE OF j SKIP LOCKED (a locked job is rescued at a later pass instead).
 -- Outcomes: s = succeeded, r = retry, d = dead, c = cancelled, l = released (handed back, and hinted to nodes).
+-- $9, the attempts' log lines, is NULL when no handler in the batch logged a line: unnest pads it with NULLs.
 WITH input AS (
-    SELECT * FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], $5::jsonb[], $6::text[], $7::bigint[], $8::boolean[])
-        AS c(id, lease_owner, attempt, outcome, result, error, retry_delay_ms, rescue)
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], $5::jsonb[], $6::text[], $7::bigint[], $8::boolean[], $9::jsonb[])
+        AS c(id, lease_owner, attempt, outcome, result, error, retry_delay_ms, rescue, logs)
 ),
 decided AS (
     SELECT input.*, j.attempted_at,
@@ -28,6 +29,8 @@ updated AS (
                     WHEN 's' THEN 'succeeded' WHEN 'r' THEN 'retrying' WHEN 'd' THEN 'dead'
                     WHEN 'c' THEN 'cancelled' ELSE 'available' END::{schema}.job_state,
         result = CASE WHEN d.effective = 's' THEN d.result ELSE j.result END,
+        -- The succeeded attempt's lines stay on the job row, like its node; other attempts keep theirs in job_attempts.
+        logs = CASE WHEN d.effective = 's' THEN d.logs END,
         last_error = coalesce(d.error, j.last_error),
         failures = j.failures + CASE WHEN d.effective IN ('r', 'd') THEN 1 ELSE 0 END,
         run_at = CASE d.effective WHEN 'r' THEN now() + d.retry_delay_ms * interval '1 millisecond'
@@ -37,10 +40,10 @@ updated AS (
         lease_owner = CASE WHEN d.effective = 's' THEN j.lease_owner END, lease_until = NULL, cancel_requested = false
     FROM decided AS d
     WHERE j.id = d.id
-    RETURNING j.id, j.queue, j.state, d.attempt, d.lease_owner, d.attempted_at, d.effective, d.rescue, d.error
+    RETURNING j.id, j.queue, j.state, d.attempt, d.lease_owner, d.attempted_at, d.effective, d.rescue, d.error, d.logs
 ),
 history AS (
-    INSERT INTO {schema}.job_attempts (job_id, attempt, node, started_at, finished_at, outcome, error)
+    INSERT INTO {schema}.job_attempts (job_id, attempt, node, started_at, finished_at, outcome, error, logs)
     SELECT u.id, u.attempt, u.lease_owner, u.attempted_at, now(),
            CASE
                WHEN u.effective = 's' THEN 'succeeded'
@@ -49,10 +52,10 @@ history AS (
                WHEN u.rescue THEN 'lease_expired'
                ELSE 'failed'
            END,
-           u.error
+           u.error, u.logs
     FROM updated AS u
     WHERE u.effective <> 's'
 )
 SELECT id,
-       (SELECT count(*) FROM (SELECT pg_notify($9, 'a:' || queue) FROM (SELECT DISTINCT queue FROM updated WHERE state = 'available') AS q) AS hint)
+       (SELECT count(*) FROM (SELECT pg_notify($10, 'a:' || queue) FROM (SELECT DISTINCT queue FROM updated WHERE state = 'available') AS q) AS hint)
 FROM updated;
