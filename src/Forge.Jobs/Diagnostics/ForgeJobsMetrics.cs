@@ -29,7 +29,7 @@ internal sealed class ForgeJobsMetrics : IDisposable
     public ForgeJobsMetrics(IMeterFactory? meterFactory = null)
     {
         _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
-        _enqueued = _meter.CreateCounter<long>("forge.jobs.enqueued", "{job}", "Jobs stored by an enqueue call of this process (an idempotent replay is not counted).");
+        _enqueued = _meter.CreateCounter<long>("forge.jobs.enqueued", "{job}", "Jobs this process stored, by an enqueue call or a cron occurrence it fired (an idempotent replay is not counted).");
         _started = _meter.CreateCounter<long>("forge.jobs.started", "{job}", "Attempts started on this node.");
         _completed = _meter.CreateCounter<long>("forge.jobs.completed", "{job}", "Attempts finished on this node, by outcome.");
         _duration = _meter.CreateHistogram("forge.jobs.duration", "s", "How long attempts ran on this node, by outcome.", tags: null, SecondsAdvice);
@@ -75,8 +75,9 @@ internal sealed class ForgeJobsMetrics : IDisposable
 
     public void Started(ClaimedJob job)
     {
-        _started.Add(1, Tags(job.Queue, job.Type));
-        _wait.Record(job.Waited.TotalSeconds, Tags(job.Queue, job.Type));
+        var tags = Tags(job.Queue, job.Type);
+        _started.Add(1, tags);
+        _wait.Record(job.Waited.TotalSeconds, tags);
     }
 
     public void Completed(ClaimedJob job, CompletionOutcome outcome, TimeSpan duration)
