@@ -17,7 +17,8 @@ public class ClaimedRowReadingBenchmarks
 
     private const string ClaimShapedRows = """
         SELECT g::bigint, 'send_email'::text, 'emails'::text, 7::smallint, 1, 3, 300000::bigint, $1::text,
-               NULL::bigint, NULL::bigint, NULL::double precision, 0, NULL::bigint, ARRAY[]::text[]
+               NULL::bigint, NULL::bigint, NULL::double precision, 0, NULL::bigint, ARRAY[]::text[], ARRAY[]::text[],
+               0::bigint, 0::bigint, NULL::text, NULL::text
         FROM generate_series(1, $2) AS g
         """;
 

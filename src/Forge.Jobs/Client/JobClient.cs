@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Forge.Jobs.Diagnostics;
 using Forge.Jobs.Processing;
 using Forge.Jobs.Serialization;
 using Forge.Jobs.Storage;
@@ -11,7 +12,7 @@ namespace Forge.Jobs.Client;
 /// <summary>The client: validates what callers pass, then asks the store. Queue settings made here also reach this
 /// process's node at once through <c>control</c> (absent when the client is built without a node), and schedule changes wake its scheduler through <c>cron</c>.</summary>
 internal sealed partial class JobClient(
-    IJobStore store, JobTypeRegistry registry, QueueControl? control = null, Scheduling.CronContext? cron = null, Diagnostics.ForgeJobsMetrics? metrics = null) : IJobClient
+    IJobStore store, JobTypeRegistry registry, QueueControl? control = null, Scheduling.CronContext? cron = null, ForgeJobsMetrics? metrics = null) : IJobClient
 {
     public const int MaxListLimit = 1000;
 
@@ -63,15 +64,31 @@ internal sealed partial class JobClient(
         return ids;
     }
 
+    /// <summary>Stores the jobs of one enqueue call inside its <c>send</c> span, each with the W3C context that its
+    /// attempts will link to: the span's, else the caller's current activity's, else none.</summary>
     private async Task<IReadOnlyList<InsertedJob>> InsertAsync(IReadOnlyList<NewJob> rows, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
     {
-        var inserted = transaction is null
-            ? await store.InsertManyAsync(rows, cancellationToken).ConfigureAwait(false)
-            : store is PostgresJobStore postgres
-                ? await postgres.InsertManyAsync(rows, transaction, cancellationToken).ConfigureAwait(false)
-                : throw new InvalidOperationException("Enqueueing inside a transaction needs the PostgreSQL store: call UsePostgres in AddForgeJobs.");
-        metrics?.Enqueued(rows, inserted);
-        return inserted;
+        if (transaction is not null && store is not PostgresJobStore)
+        {
+            throw new InvalidOperationException("Enqueueing inside a transaction needs the PostgreSQL store: call UsePostgres in AddForgeJobs.");
+        }
+
+        using var send = ForgeJobsActivities.StartSend(rows);
+        try
+        {
+            var traced = ForgeJobsActivities.WithContext(rows, send);
+            var inserted = transaction is null
+                ? await store.InsertManyAsync(traced, cancellationToken).ConfigureAwait(false)
+                : await ((PostgresJobStore)store).InsertManyAsync(traced, transaction, cancellationToken).ConfigureAwait(false);
+            ForgeJobsActivities.Sent(send, inserted);
+            metrics?.Enqueued(rows, inserted);
+            return inserted;
+        }
+        catch (Exception exception) when (send is not null)
+        {
+            ForgeJobsActivities.Failed(send, exception);
+            throw;
+        }
     }
 
     public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default) =>

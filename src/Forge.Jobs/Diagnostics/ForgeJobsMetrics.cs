@@ -115,7 +115,8 @@ internal sealed class ForgeJobsMetrics : IDisposable
 
     private static TagList Tags(string queue, string type) => new() { { "queue", queue }, { "type", type } };
 
-    private static string Outcome(CompletionOutcome outcome) => outcome switch
+    /// <summary>The name of an outcome in tags and attributes.</summary>
+    internal static string Outcome(CompletionOutcome outcome) => outcome switch
     {
         CompletionOutcome.Succeeded => "succeeded",
         CompletionOutcome.Retry => "retried",

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Forge.Jobs.Diagnostics;
 using Forge.Jobs.Retry;
 using Forge.Jobs.Serialization;
@@ -30,16 +31,22 @@ internal sealed class JobExecutor(
     {
         var startedAt = time.GetTimestamp();
         metrics.Started(job);
-        var completion = await RunAttemptAsync(job).ConfigureAwait(false);
-        metrics.Completed(job, completion?.Outcome ?? CompletionOutcome.Succeeded, time.GetElapsedTime(startedAt));
+
+        // The handler runs inside this span (it flows into the handler's task), so the handler's own spans are its children.
+        using var process = ForgeJobsActivities.StartProcess(job);
+        var completion = await RunAttemptAsync(job, process).ConfigureAwait(false);
+        var outcome = completion?.Outcome ?? CompletionOutcome.Succeeded;
+        metrics.Completed(job, outcome, time.GetElapsedTime(startedAt));
+        ForgeJobsActivities.Processed(process, outcome);
         return completion;
     }
 
-    private async Task<Completion?> RunAttemptAsync(ClaimedJob job)
+    // process: the attempt's span, if one was started; a failure that counts is recorded on it.
+    private async Task<Completion?> RunAttemptAsync(ClaimedJob job, Activity? process)
     {
         var attempt = new RunningJob(job, time);
         running.Add(attempt);
-        using var scope = _logger.BeginScope(new JobLogScope(job));
+        using var scope = _logger.BeginScope(new JobLogScope(job, process?.TraceId));
         Task<string?>? invocation = null;
         try
         {
@@ -54,7 +61,13 @@ internal sealed class JobExecutor(
         }
         catch (Exception exception)
         {
-            return Failed(job, attempt, exception);
+            var completion = Failed(job, attempt, exception);
+            if (completion.Outcome is CompletionOutcome.Retry or CompletionOutcome.Dead)
+            {
+                ForgeJobsActivities.Failed(process, exception);
+            }
+
+            return completion;
         }
         finally
         {

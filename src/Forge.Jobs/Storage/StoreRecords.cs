@@ -4,7 +4,8 @@ namespace Forge.Jobs.Storage;
 /// which is added to the store's clock. <see cref="MaxLength"/> is the bound of the job's queue, if it has one.
 /// A job with <see cref="DependsOn"/> waits until its parents finish. A job with a <see cref="Batch"/> belongs to
 /// it, or is its callback; the store creates the batch with the first job that names it. <see cref="PayloadBytes"/> is
-/// the length of <see cref="Payload"/> in UTF-8, counted once where the job was made; claims weigh the job by it.</summary>
+/// the length of <see cref="Payload"/> in UTF-8, counted once where the job was made; claims weigh the job by it.
+/// <see cref="TraceParent"/> and <see cref="TraceState"/> are the W3C trace context of where the job was enqueued, if any.</summary>
 internal sealed record NewJob(
     string Type,
     string Queue,
@@ -21,7 +22,9 @@ internal sealed record NewJob(
     int? MaxLength = null,
     IReadOnlyList<NewDependency>? DependsOn = null,
     BatchId? Batch = null,
-    bool IsBatchCallback = false);
+    bool IsBatchCallback = false,
+    string? TraceParent = null,
+    string? TraceState = null);
 
 /// <summary>A parent of a job to insert: a stored job, or the job at index <see cref="Row"/> of the same insert call.</summary>
 internal readonly record struct NewDependency(JobId? Job, int? Row, bool RunAnyway)
@@ -40,7 +43,8 @@ internal readonly record struct QueueLimit(string Queue, int Limit);
 
 /// <summary>A job claimed under a lease: everything the engine needs to run one attempt. <see cref="Failures"/>
 /// counts its failed attempts so far; attempts handed back by a shutdown are not failures. <see cref="Waited"/> is how
-/// long it waited from due to claimed, on the store's clock.</summary>
+/// long it waited from due to claimed, on the store's clock. <see cref="TraceParent"/> and <see cref="TraceState"/> are
+/// the W3C trace context stored when it was enqueued, if any.</summary>
 internal sealed record ClaimedJob(
     JobId Id,
     string Type,
@@ -53,7 +57,9 @@ internal sealed record ClaimedJob(
     RetryBackoff? Backoff,
     string LeaseOwner,
     int Failures,
-    TimeSpan Waited);
+    TimeSpan Waited,
+    string? TraceParent = null,
+    string? TraceState = null);
 
 internal enum CompletionOutcome
 {

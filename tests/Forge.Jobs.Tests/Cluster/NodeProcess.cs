@@ -8,6 +8,7 @@ internal sealed class NodeProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly System.Text.StringBuilder _output = new();
+    private readonly List<(string Prefix, TaskCompletionSource<string> Line)> _awaited = [];
 
     private NodeProcess(string nodeId, Process process)
     {
@@ -28,11 +29,12 @@ internal sealed class NodeProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<NodeProcess> StartAsync(string connectionString, string schema, string nodeId, int concurrency, int maxWorkMilliseconds)
+    /// <param name="trace">Whether the node prints a line per attempt span (see Forge.Jobs.TestHost's usage).</param>
+    public static async Task<NodeProcess> StartAsync(string connectionString, string schema, string nodeId, int concurrency, int maxWorkMilliseconds, bool trace = false)
     {
         var host = Path.Combine(AppContext.BaseDirectory, "Forge.Jobs.TestHost.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in (string[])[host, connectionString, schema, nodeId, concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture), maxWorkMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        foreach (var argument in (string[])[host, connectionString, schema, nodeId, concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture), maxWorkMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture), .. trace ? ["trace"] : Array.Empty<string>()])
         {
             start.ArgumentList.Add(argument);
         }
@@ -49,6 +51,23 @@ internal sealed class NodeProcess : IAsyncDisposable
         }
 
         return node;
+    }
+
+    /// <summary>The first line of output, past or future, that starts with <paramref name="prefix"/>.</summary>
+    public Task<string> LineAsync(string prefix)
+    {
+        lock (_output)
+        {
+            var seen = _output.ToString().Split('\n').FirstOrDefault(line => line.StartsWith(prefix, StringComparison.Ordinal));
+            if (seen is not null)
+            {
+                return Task.FromResult(seen.TrimEnd('\r'));
+            }
+
+            var line = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _awaited.Add((prefix, line));
+            return line.Task;
+        }
     }
 
     /// <summary>SIGKILL: the process dies at once, holding whatever leases it had.</summary>
@@ -91,6 +110,13 @@ internal sealed class NodeProcess : IAsyncDisposable
         lock (_output)
         {
             _output.AppendLine(line);
+            foreach (var (prefix, awaited) in _awaited)
+            {
+                if (line.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    awaited.TrySetResult(line);
+                }
+            }
         }
 
         if (isReady)

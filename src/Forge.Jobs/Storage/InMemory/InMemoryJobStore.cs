@@ -71,6 +71,8 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
                 MaxRetries = job.MaxRetries,
                 RunAt = runAt,
                 Batch = job.Batch,
+                TraceParent = job.TraceParent,
+                TraceState = job.TraceState,
                 State = job.DependsOn is { Count: > 0 } ? JobState.Waiting : runAt > now ? JobState.Scheduled : JobState.Available,
             };
             _jobs.Add(row.Id, row);
@@ -149,7 +151,7 @@ internal sealed partial class InMemoryJobStore(TimeProvider time) : IJobStore
                 _running.Add(job);
                 (claimed ??= []).Add(new ClaimedJob(
                     new JobId(job.Id), job.Type, job.Queue, job.Priority, job.Attempt, job.MaxRetries,
-                    job.Timeout, job.Payload, job.Backoff, request.LeaseOwner, job.Failures, now - job.RunAt));
+                    job.Timeout, job.Payload, job.Backoff, request.LeaseOwner, job.Failures, now - job.RunAt, job.TraceParent, job.TraceState));
             }
 
             DateTimeOffset? nextDue = null;

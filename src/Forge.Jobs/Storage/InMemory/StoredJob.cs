@@ -16,6 +16,8 @@ internal sealed class StoredJob
     public string? IdempotencyKey { get; init; }
     public RetryBackoff? Backoff { get; init; }
     public BatchId? Batch { get; init; }
+    public string? TraceParent { get; init; }
+    public string? TraceState { get; init; }
     public Dictionary<long, StoredDependency> Parents { get; } = [];
     public int UnresolvedParents { get; set; }
     public List<long> Children { get; } = [];

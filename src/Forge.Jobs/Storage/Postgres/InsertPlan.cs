@@ -100,6 +100,8 @@ internal sealed class InsertPlan
         var jitter = new double?[n];
         var maxLengths = new int?[n];
         var batchRoles = new short[n];
+        string?[]? traceParents = null;
+        string?[]? traceStates = null;
         BatchId? batch = null;
         var children = new List<int>();
         var parentIds = new List<long?>();
@@ -123,6 +125,12 @@ internal sealed class InsertPlan
             max[i] = (long?)job.Backoff?.MaxDelay.TotalMilliseconds;
             jitter[i] = job.Backoff?.Jitter;
             maxLengths[i] = job.MaxLength;
+            if (job.TraceParent is not null)
+            {
+                (traceParents ??= new string?[n])[i] = job.TraceParent;
+                (traceStates ??= new string?[n])[i] = job.TraceState;
+            }
+
             if (job.Batch is { } id)
             {
                 batch = id;
@@ -159,6 +167,7 @@ internal sealed class InsertPlan
         if (IsPlain)
         {
             command.Parameters.Add(new NpgsqlParameter { Value = payloadBytes });
+            AddTraceContexts(command, traceParents, traceStates);
             return command;
         }
 
@@ -170,8 +179,19 @@ internal sealed class InsertPlan
         command.Parameters.Add(new NpgsqlParameter { Value = runAnyway.ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = batch is { } b ? b.Value : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         command.Parameters.Add(new NpgsqlParameter { Value = payloadBytes });
+        AddTraceContexts(command, traceParents, traceStates);
         return command;
     }
+
+    // A null array when no row has a context: unnest pads it with nulls, so the common case sends nothing per row.
+    private static void AddTraceContexts(NpgsqlBatchCommand command, string?[]? traceParents, string?[]? traceStates)
+    {
+        command.Parameters.Add(TextArray(traceParents));
+        command.Parameters.Add(TextArray(traceStates));
+    }
+
+    private static NpgsqlParameter TextArray(string?[]? values) =>
+        new() { Value = values ?? (object)DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text };
 
     /// <param name="ids">Per row: the inserted id, or null where the row's idempotency key was already stored.</param>
     /// <param name="existing">The stored job of each such key.</param>

@@ -8,7 +8,7 @@
 -- Every row also carries next_due_ms: for the queues that got fewer jobs than asked, how long until the earliest
 -- scheduled or retrying job is due; null when none did (it is then not looked up) or none waits; the queues that had
 -- more jobs than the budget let it take (cut), and the payload bytes it took. With no job claimed, one row of nulls
--- carries them.
+-- carries them. Each job's W3C trace context, if it was stored with one, comes last.
 WITH requested AS (
     SELECT l.queue, l.n, q.global_limit
     FROM unnest($2::text[], $3::integer[]) AS l(queue, n)
@@ -53,7 +53,7 @@ claimed AS (
     -- An array, not a join: the planner cannot guess the size of picked, and a join may scan the whole table.
     WHERE j.id = ANY (ARRAY(SELECT id FROM picked WHERE taken))
     RETURNING j.id, j.type, j.queue, j.priority, j.attempt, j.max_retries, j.timeout_ms, j.payload::text,
-              j.backoff_initial_ms, j.backoff_max_ms, j.backoff_jitter, j.run_at, j.failures
+              j.backoff_initial_ms, j.backoff_max_ms, j.backoff_jitter, j.run_at, j.failures, j.trace_parent, j.trace_state
 ),
 short AS (
     SELECT limits.queue FROM limits
@@ -74,6 +74,6 @@ info AS (
 )
 SELECT c.id, c.type, c.queue, c.priority, c.attempt, c.max_retries, c.timeout_ms, c.payload, c.backoff_initial_ms,
        c.backoff_max_ms, c.backoff_jitter, c.failures, info.next_due_ms, info.unlocked, info.cut, info.bytes,
-       greatest((extract(epoch FROM now() - c.run_at) * 1000)::bigint, 0) AS waited_ms
+       greatest((extract(epoch FROM now() - c.run_at) * 1000)::bigint, 0) AS waited_ms, c.trace_parent, c.trace_state
 FROM info LEFT JOIN claimed AS c ON true
 ORDER BY c.priority DESC, c.run_at, c.id;

@@ -5,14 +5,15 @@
 -- Dependencies name a stored parent by id or a parent of the same call by its row; stored parents are locked
 -- until this insert commits, so a parent finishing meanwhile either is seen finished here or finds these
 -- dependencies when it resolves its children. Rows of a batch ($15 role 1, its callback role 2) create batch $20.
+-- The W3C trace contexts ($22, $23) are a null array when no row has one.
 WITH RECURSIVE input AS (
     SELECT nextval(pg_get_serial_sequence('{schema}.jobs', 'id')) AS id, i.*
     FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::smallint[], $5::integer[], $6::bigint[],
                 $7::timestamptz[], $8::bigint[], $9::text[], $10::jsonb[], $11::bigint[], $12::bigint[], $13::double precision[], $14::integer[],
-                $15::smallint[], $21::integer[])
+                $15::smallint[], $21::integer[], $22::text[], $23::text[])
          WITH ORDINALITY AS i(type, queue, payload, priority, max_retries, timeout_ms,
                               run_at, delay_ms, idempotency_key, tags, backoff_initial_ms, backoff_max_ms, backoff_jitter,
-                              max_length, batch_role, payload_bytes, ord)
+                              max_length, batch_role, payload_bytes, trace_parent, trace_state, ord)
 ),
 deps AS (
     SELECT d.child, coalesce(d.parent_id, parent.id) AS parent_id, d.parent_row, d.run_anyway
@@ -69,7 +70,7 @@ full_queues AS (
 inserted AS (
     INSERT INTO {schema}.jobs (id, type, queue, state, priority, max_retries, timeout_ms, payload, payload_bytes, run_at,
                                idempotency_key, tags, backoff_initial_ms, backoff_max_ms, backoff_jitter,
-                               batch_id, finished_at, last_error)
+                               batch_id, finished_at, last_error, trace_parent, trace_state)
     SELECT id, type, queue,
            CASE WHEN born_cancelled THEN 'cancelled' WHEN waits THEN 'waiting'
                 WHEN due > now() THEN 'scheduled' ELSE 'available' END::{schema}.job_state,
@@ -77,7 +78,8 @@ inserted AS (
            ARRAY(SELECT jsonb_array_elements_text(tags)), backoff_initial_ms, backoff_max_ms, backoff_jitter,
            CASE WHEN batch_role > 0 THEN $20::uuid END,
            CASE WHEN born_cancelled THEN now() END,
-           CASE WHEN born_cancelled THEN 'Cancelled because a job it depends on ended dead or cancelled.' END
+           CASE WHEN born_cancelled THEN 'Cancelled because a job it depends on ended dead or cancelled.' END,
+           trace_parent, trace_state
     FROM timed
     WHERE NOT EXISTS (SELECT 1 FROM full_queues) AND NOT EXISTS (SELECT 1 FROM missing_parents)
     -- Keys in one order for every caller, so two batches sharing keys cannot deadlock on the unique index.
