@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Forge.Jobs.Diagnostics;
 using Forge.Jobs.Retry;
 using Forge.Jobs.Serialization;
@@ -34,20 +33,11 @@ internal sealed class JobExecutor(
 
         // The handler runs inside this span (it flows into the handler's task), so the handler's own spans are its children.
         using var process = ForgeJobsActivities.StartProcess(job);
-        var completion = await RunAttemptAsync(job, process).ConfigureAwait(false);
-        var outcome = completion?.Outcome ?? CompletionOutcome.Succeeded;
-        metrics.Completed(job, outcome, time.GetElapsedTime(startedAt));
-        ForgeJobsActivities.Processed(process, outcome);
-        return completion;
-    }
-
-    // process: the attempt's span, if one was started; a failure that counts is recorded on it.
-    private async Task<Completion?> RunAttemptAsync(ClaimedJob job, Activity? process)
-    {
         var attempt = new RunningJob(job, time);
         running.Add(attempt);
         using var scope = _logger.BeginScope(new JobLogScope(job, process?.TraceId));
         Task<string?>? invocation = null;
+        Completion? completion;
         try
         {
             var invoker = registry.Find(job.Type)
@@ -57,17 +47,15 @@ internal sealed class JobExecutor(
             var context = new JobContext(attempt, _jobLogger, attemptServices);
             invocation = Task.Run(() => invoker.InvokeAsync(services, job.Payload, context, attempt.Token), CancellationToken.None);
             var result = await AwaitHandlerAsync(invocation, attempt).ConfigureAwait(false);
-            return attempt.CompletedByHandler ? null : Succeeded(job, result, attempt.Logs());
+            completion = attempt.CompletedByHandler ? null : Succeeded(job, result, attempt.Logs());
         }
         catch (Exception exception)
         {
-            var completion = Failed(job, attempt, exception);
+            completion = Failed(job, attempt, exception);
             if (completion.Outcome is CompletionOutcome.Retry or CompletionOutcome.Dead)
             {
                 ForgeJobsActivities.Failed(process, exception);
             }
-
-            return completion;
         }
         finally
         {
@@ -78,6 +66,11 @@ internal sealed class JobExecutor(
                 attempt.Dispose();
             }
         }
+
+        var outcome = completion?.Outcome ?? CompletionOutcome.Succeeded;
+        metrics.Completed(job, outcome, time.GetElapsedTime(startedAt));
+        ForgeJobsActivities.Processed(process, outcome);
+        return completion;
     }
 
     /// <summary>Waits for the handler. Once its token fires, the handler gets <see cref="StopGrace"/> to notice;

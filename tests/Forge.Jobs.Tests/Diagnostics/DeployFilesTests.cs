@@ -82,7 +82,7 @@ public sealed partial class DeployFilesTests
         return names;
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         var folder = new DirectoryInfo(AppContext.BaseDirectory);
         while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "Forge.Jobs.sln")))
